@@ -1,0 +1,1 @@
+"""Recipe files: configs/algo/<name>.py and configs/env/<name>.py (installed as hyperlax.configs)."""

@@ -1,0 +1,1 @@
+"""Algorithm-and-network recipes: get_base_config() and get_base_hyperparam_distributions()."""

@@ -1,0 +1,10 @@
+"""gymnax CartPole-v1."""
+
+from typing import Any
+
+
+def get_base_config() -> dict[str, Any]:
+    return {
+        "env": {"name": "gymnax.cartpole", "gymnax_id": "CartPole-v1", "params": {}},
+        "training": {"total_timesteps": 500_000},
+    }

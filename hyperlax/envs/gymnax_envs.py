@@ -1,0 +1,65 @@
+"""gymnax environments, described by plain data so train functions can be built from them."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import gymnax
+from gymnax.environments import spaces
+
+
+@dataclasses.dataclass(frozen=True)
+class EnvSpec:
+    """A gymnax env with its params and the facts a network and a policy need."""
+
+    env: Any
+    params: Any
+    obs_shape: tuple[int, ...]
+    discrete: bool
+    num_actions: int  # discrete: the number of actions; continuous: the action dimension
+    action_low: float
+    action_high: float
+    max_steps: int  # episode time limit, used to bound evaluation rollouts
+
+
+def check_env_config(env_config: dict[str, Any]) -> None:
+    """Raise ValueError naming the bad key if the env section cannot make an environment."""
+    gymnax_id = env_config.get("gymnax_id")
+    if gymnax_id not in gymnax.registered_envs:
+        raise ValueError(
+            f"env.gymnax_id {gymnax_id!r} is not a gymnax environment; "
+            f"known: {', '.join(gymnax.registered_envs)}"
+        )
+    _, params = gymnax.make(gymnax_id)
+    for key in env_config.get("params", {}):
+        if not hasattr(params, key):
+            raise ValueError(
+                f"env.params.{key} is not a parameter of {gymnax_id}; "
+                f"known: {', '.join(f.name for f in dataclasses.fields(params))}"
+            )
+
+
+def make_env(env_config: dict[str, Any]) -> EnvSpec:
+    """Build the gymnax env named by env_config["gymnax_id"], with env_config["params"] applied."""
+    env, params = gymnax.make(env_config["gymnax_id"])
+    params = params.replace(**env_config.get("params", {}))
+    action_space = env.action_space(params)
+    discrete = isinstance(action_space, spaces.Discrete)
+    if discrete:
+        num_actions, low, high = int(action_space.n), 0.0, 0.0
+    elif isinstance(action_space, spaces.Box):
+        num_actions = int(action_space.shape[0]) if action_space.shape else 1
+        low, high = float(action_space.low), float(action_space.high)
+    else:
+        raise ValueError(f"{env_config['gymnax_id']}: unsupported action space {action_space}")
+    return EnvSpec(
+        env=env,
+        params=params,
+        obs_shape=tuple(env.observation_space(params).shape),
+        discrete=discrete,
+        num_actions=num_actions,
+        action_low=low,
+        action_high=high,
+        max_steps=int(params.max_steps_in_episode),
+    )

@@ -1,0 +1,93 @@
+"""From samples to batches: grouping by structural values, slicing, lane counts, fingerprint.
+
+A batch is a directory's worth of work (batch_XXXXX, or run_XXXX with --sequential). It holds
+one or more units; a unit is one call of one compiled train function, so all its samples share
+their structural values. A unit's `lanes` is the padded lane count it compiles for:
+min(hparam_batch_size, number of samples in the sweep with that structure), so every unit of a
+structure reuses one compiled function and the last partial batch is padded to it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections import Counter
+from typing import Any, Iterable, Sequence
+
+
+@dataclasses.dataclass(frozen=True)
+class Unit:
+    """Samples that run in one call of one compiled function."""
+
+    structure: str  # canonical JSON of the structural values
+    sample_ids: tuple[int, ...]
+    lanes: int  # padded lane count (>= len(sample_ids))
+
+
+@dataclasses.dataclass(frozen=True)
+class Batch:
+    """One output directory's worth of samples."""
+
+    name: str  # "batch_00003" or, with sequential runs, "run_0042"
+    units: tuple[Unit, ...]
+
+    @property
+    def sample_ids(self) -> tuple[int, ...]:
+        return tuple(i for unit in self.units for i in unit.sample_ids)
+
+
+def structure_of(sample: dict[str, Any], structural_keys: Iterable[str]) -> str:
+    """Canonical JSON of the sample's values for the given keys (those it has)."""
+    return json.dumps({k: sample[k] for k in sorted(structural_keys) if k in sample}, sort_keys=True)
+
+
+def _in_first_seen_order(structures: Sequence[str], ids: Sequence[int]) -> dict[str, list[int]]:
+    groups: dict[str, list[int]] = {}
+    for i in ids:
+        groups.setdefault(structures[i], []).append(i)
+    return groups
+
+
+def make_plan(
+    samples: Sequence[dict[str, Any]],
+    structural_keys: Iterable[str],
+    hparam_batch_size: int,
+    group_by_structure: bool = False,
+    sequential: bool = False,
+) -> list[Batch]:
+    """Deterministic batches over sample ids 0..N-1 (see the module docstring)."""
+    if hparam_batch_size < 1:
+        raise ValueError(f"hparam_batch_size must be at least 1, got {hparam_batch_size}")
+    keys = list(structural_keys)
+    structures = [structure_of(s, keys) for s in samples]
+    ids = list(range(len(samples)))
+    if sequential:
+        return [Batch(f"run_{i:04d}", (Unit(structures[i], (i,), 1),)) for i in ids]
+    counts = Counter(structures)
+    lanes = {s: min(hparam_batch_size, n) for s, n in counts.items()}
+    if group_by_structure:
+        chunks = [
+            group[start : start + hparam_batch_size]
+            for group in _in_first_seen_order(structures, ids).values()
+            for start in range(0, len(group), hparam_batch_size)
+        ]
+    else:
+        chunks = [ids[start : start + hparam_batch_size] for start in range(0, len(ids), hparam_batch_size)]
+    return [
+        Batch(
+            f"batch_{b:05d}",
+            tuple(Unit(s, tuple(members), lanes[s]) for s, members in _in_first_seen_order(structures, chunk).items()),
+        )
+        for b, chunk in enumerate(chunks)
+    ]
+
+
+def fingerprint(samples: Sequence[dict[str, Any]], plan: Sequence[Batch], settings: dict[str, Any]) -> str:
+    """sha256 of the samples, the batching and the settings that change results."""
+    payload = {
+        "samples": list(samples),
+        "plan": [[b.name, [[list(u.sample_ids), u.lanes] for u in b.units]] for b in plan],
+        "settings": settings,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=repr).encode()).hexdigest()

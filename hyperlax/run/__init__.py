@@ -1,0 +1,1 @@
+"""Running a plan: the batched executor and the sweep loop around it."""

@@ -1,0 +1,85 @@
+"""Runs units on compiled train functions: one compilation per structure and lane count.
+
+A unit's lanes are vmapped over hyperparameters and, inside that, over seeds. Each lane's key is
+fold_in(fold_in(PRNGKey(seed), sample_id), seed_index), computed inside the compiled function
+from the sample ids, so a lane's result does not depend on its batch or position. Padded lanes
+repeat the last real sample and are dropped from the output.
+"""
+
+from __future__ import annotations
+
+import time
+from types import ModuleType
+from typing import Any, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from hyperlax.config import flatten, merge, unflatten
+from hyperlax.envs import EnvSpec
+from hyperlax.plan import Unit
+
+
+def lane_key(seed: jax.Array, sample_id: jax.Array, seed_index: jax.Array) -> jax.Array:
+    """The key of one (sample, seed) lane; shared by batched and sequential runs."""
+    return jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(seed), sample_id), seed_index)
+
+
+def config_for(base_config: dict[str, Any], sample: dict[str, Any]) -> dict[str, Any]:
+    """The nested config of one sample: the recipe defaults with its values set."""
+    return merge(base_config, unflatten(sample))
+
+
+def leaf_name(path: tuple) -> str:
+    return "/".join(str(getattr(k, "key", getattr(k, "idx", k))) for k in path)
+
+
+class Executor:
+    """Compiles and caches train functions and runs units on them; counts compilations."""
+
+    def __init__(self, algo: ModuleType, base_config: dict[str, Any], env: EnvSpec, num_seeds: int, seed: int):
+        self.algo, self.base_config, self.env = algo, base_config, env
+        self.num_seeds, self.seed = num_seeds, seed
+        self.compiled: dict[tuple[str, int], Any] = {}
+        self.compile_count = 0
+        self.compile_s = 0.0
+
+    def _inputs(self, samples: Sequence[dict[str, Any]], sample_ids: Sequence[int], lanes: int):
+        padded = list(range(len(samples))) + [len(samples) - 1] * (lanes - len(samples))
+        configs = [flatten(config_for(self.base_config, samples[i])) for i in padded]
+        hparams = {k: jnp.asarray([c[k] for c in configs], jnp.float32) for k in self.algo.VECTORIZED}
+        ids = jnp.asarray([sample_ids[i] for i in padded], jnp.int32)
+        return hparams, ids, jnp.int32(self.seed)
+
+    def _compile(self, unit: Unit, config: dict[str, Any], args) -> Any:
+        key = (unit.structure, unit.lanes)
+        if key not in self.compiled:
+            train = self.algo.make_train(config, self.env)
+            seed_indices = jnp.arange(self.num_seeds)
+
+            def lanes_fn(hparams, sample_ids, seed):
+                def one_sample(hp, sample_id):
+                    keys = jax.vmap(lambda s: lane_key(seed, sample_id, s))(seed_indices)
+                    return jax.vmap(train, in_axes=(None, 0))(hp, keys)
+
+                return jax.vmap(one_sample)(hparams, sample_ids)
+
+            start = time.perf_counter()
+            self.compiled[key] = jax.jit(lanes_fn).lower(*args).compile()
+            self.compile_s += time.perf_counter() - start
+            self.compile_count += 1
+        return self.compiled[key]
+
+    def run_unit(self, unit: Unit, samples: Sequence[dict[str, Any]]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Train the unit's samples (given in unit.sample_ids order).
+
+        Returns the mean returns [samples, seeds, milestones] and the final parameters, one array
+        [samples, seeds, ...] per leaf, padded lanes dropped.
+        """
+        args = self._inputs(samples, unit.sample_ids, unit.lanes)
+        compiled = self._compile(unit, config_for(self.base_config, samples[0]), args)
+        output = jax.device_get(compiled(*args))
+        n = len(samples)
+        params = {leaf_name(path): np.asarray(leaf)[:n] for path, leaf in jax.tree_util.tree_leaves_with_path(output.params)}
+        return np.asarray(output.returns)[:n], params

@@ -1,0 +1,221 @@
+"""The sweep loop: prepare samples and plan, check or record the fingerprint, run every batch.
+
+Batches that already have success.txt are skipped; a batch directory without it is discarded and
+re-run. results.csv is rewritten after every batch, so a crash loses at most the batch in flight.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import platform
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from hyperlax import store
+from hyperlax.algos import ALGORITHMS
+from hyperlax.algos.ppo import milestones
+from hyperlax.config import flatten, merge
+from hyperlax.envs import make_env
+from hyperlax.plan import Batch, fingerprint, make_plan
+from hyperlax.recipes import Recipe
+from hyperlax.run.executor import Executor, config_for
+
+log = logging.getLogger("hyperlax")
+
+
+class SweepError(RuntimeError):
+    """A sweep that must not start (it would overwrite or change an existing one)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Every choice that decides the samples, the batching or the results of a sweep."""
+
+    hparam_batch_size: int = 16
+    group_by_structural_hparams: bool = False
+    sequential: bool = False
+    seed: int = 0
+    num_seeds: int = 1
+    num_evaluations: int | None = None  # None: the recipe's training.num_evaluations
+    total_timesteps: int | None = None  # None: the recipe's training.total_timesteps
+
+
+@dataclasses.dataclass(frozen=True)
+class Prepared:
+    """A sweep ready to run: resolved config, samples, plan and their fingerprint."""
+
+    recipe: Recipe
+    settings: Settings
+    base_config: dict[str, Any]
+    samples: list[dict[str, Any]]
+    plan: list[Batch]
+    fingerprint: str
+
+
+def prepare(recipe: Recipe, samples: list[dict[str, Any]], settings: Settings, source: dict[str, Any]) -> Prepared:
+    """Check every sample's config (before any compilation) and plan the batches.
+
+    `source` describes where the samples came from (sampling method, count, ...); it enters the
+    fingerprint together with the samples themselves.
+    """
+    overrides: dict[str, Any] = {}
+    if settings.total_timesteps is not None:
+        overrides["total_timesteps"] = settings.total_timesteps
+    if settings.num_evaluations is not None:
+        overrides["num_evaluations"] = settings.num_evaluations
+    base_config = merge(recipe.base_config, {"training": overrides})
+    if settings.num_seeds < 1:
+        raise ValueError(f"--num-seeds must be at least 1, got {settings.num_seeds}")
+    algo = ALGORITHMS[base_config["algorithm"]["name"]]
+    for sample_id, sample in enumerate(samples):
+        try:
+            algo.check_config(config_for(base_config, sample))
+        except ValueError as err:
+            raise ValueError(f"sample {sample_id} ({sample}): {err}") from None
+    structural = [k for k in flatten(base_config) if k not in algo.VECTORIZED]
+    plan = make_plan(
+        samples, structural, settings.hparam_batch_size, settings.group_by_structural_hparams, settings.sequential
+    )
+    training = {k: base_config["training"][k] for k in ("total_timesteps", "num_evaluations", "num_eval_episodes")}
+    recorded = {
+        "source": source,
+        "seed": settings.seed,
+        "num_seeds": settings.num_seeds,
+        "training": training,
+        "base_config": base_config,
+    }
+    return Prepared(recipe, settings, base_config, samples, plan, fingerprint(samples, plan, recorded))
+
+
+def versions() -> dict[str, str]:
+    names = ("hyperlax", "jax", "jaxlib", "flax", "optax", "gymnax", "numpy", "scipy")
+    found = {"python": platform.python_version()}
+    for name in names:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def start(root: Path, prepared: Prepared, arguments: dict[str, Any], resume: bool) -> None:
+    """Record a new sweep, or check that a resumed one asks for the same samples and batching."""
+    record = root / "sweep.json"
+    if resume:
+        stored = store.read_json(record)
+        if stored["fingerprint"] != prepared.fingerprint:
+            raise SweepError(
+                f"refusing to resume {root}: the requested samples or batching differ from the ones it "
+                "was started with (sweep.json fingerprint). Nothing was deleted. Resume with the original "
+                "arguments and recipe files, or start a new sweep under another --output-root."
+            )
+        return
+    if root.exists() and any(root.iterdir()):
+        raise SweepError(
+            f"{root} already holds a sweep; continue it with --resume-from {root}, or choose another "
+            "--output-root. Nothing was overwritten."
+        )
+    store.write_json(
+        record,
+        {
+            "arguments": arguments,
+            "settings": dataclasses.asdict(prepared.settings),
+            "recipe": {"algo": prepared.recipe.algo_path, "env": prepared.recipe.env_path},
+            "versions": versions(),
+            "fingerprint": prepared.fingerprint,
+            "num_samples": len(prepared.samples),
+            "batches": [{"name": b.name, "sample_ids": list(b.sample_ids)} for b in prepared.plan],
+        },
+    )
+    store.write_samples_csv(root / "samples.csv", prepared.samples)
+
+
+def execute(root: Path, prepared: Prepared, console: Console | None = None) -> dict[str, Any]:
+    """Run every unfinished batch, then write results.csv and summary.json; returns the summary."""
+    console = console or Console(stderr=True)
+    started = time.perf_counter()
+    config = prepared.base_config
+    algo = ALGORITHMS[config["algorithm"]["name"]]
+    executor = Executor(algo, config, make_env(config["env"]), prepared.settings.num_seeds, prepared.settings.seed)
+    steps = milestones(config["training"]["total_timesteps"], config["training"]["num_evaluations"])
+    keys = list(prepared.samples[0]) if prepared.samples else []
+    todo = [b for b in prepared.plan if not store.is_complete(root / "samples" / b.name)]
+    skipped = len(prepared.plan) - len(todo)
+    if skipped:
+        log.info("resuming: %d of %d batches already finished, skipping them", skipped, len(prepared.plan))
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False,
+    ) as progress:
+        task = progress.add_task("batches", total=len(prepared.plan), completed=skipped)
+        for batch in todo:
+            directory = root / "samples" / batch.name
+            if store.discard_incomplete(directory):
+                log.warning("%s had no success.txt: discarded, running it again", batch.name)
+            progress.update(task, description=f"{batch.name} ({len(batch.sample_ids)} samples)")
+            run_batch(executor, batch, prepared.samples, directory, steps)
+            store.write_results_csv(root, store.collect_results(root), keys)
+            progress.advance(task)
+    rows = store.collect_results(root)
+    store.write_results_csv(root, rows, keys)
+    summary = summarize(rows, executor, time.perf_counter() - started, len(prepared.plan), skipped)
+    store.write_json(root / "summary.json", summary)
+    return summary
+
+
+def run_batch(executor: Executor, batch: Batch, samples: Sequence[dict[str, Any]], directory: Path, steps: list[int]) -> None:
+    start = time.perf_counter()
+    compiles = executor.compile_count
+    returns, params = [], []
+    for unit in batch.units:
+        unit_returns, unit_params = executor.run_unit(unit, [samples[i] for i in unit.sample_ids])
+        returns.append(unit_returns)
+        params.append(unit_params)
+    info = {
+        "wall_s": round(time.perf_counter() - start, 3),
+        "compiles": executor.compile_count - compiles,
+        "units": [{"sample_ids": list(u.sample_ids), "lanes": u.lanes} for u in batch.units],
+    }
+    merged_params = {name: np.concatenate([p[name] for p in params]) for name in params[0]}
+    store.write_batch(
+        directory, {i: samples[i] for i in batch.sample_ids}, np.concatenate(returns), steps, merged_params, info
+    )
+    log.info("%s done: %d samples in %.1fs", batch.name, len(batch.sample_ids), info["wall_s"])
+
+
+def summarize(rows: list[dict[str, Any]], executor: Executor, wall_s: float, num_batches: int, skipped: int) -> dict[str, Any]:
+    ranked = sorted(rows, key=lambda r: -np.nan_to_num(r["final_return"], nan=-np.inf))
+    return {
+        "num_finished_samples": len(rows),
+        "num_batches": num_batches,
+        "batches_skipped_on_resume": skipped,
+        "compile_count": executor.compile_count,
+        "compile_s": round(executor.compile_s, 3),
+        "wall_s": round(wall_s, 3),
+        "best": [
+            {k: r[k] for k in ("sample_id", "directory", "final_return", "best_return", "hyperparams")}
+            for r in ranked[:5]
+        ],
+    }
+
+
+def summary_table(summary: dict[str, Any]) -> Table:
+    table = Table(title="best configurations by final return")
+    for column in ("sample_id", "final", "best", "hyperparameters"):
+        table.add_column(column)
+    for row in summary["best"]:
+        short = ", ".join(f"{k.rsplit('.', 1)[-1]}={_fmt(v)}" for k, v in row["hyperparams"].items())
+        table.add_row(str(row["sample_id"]), f"{row['final_return']:.1f}", f"{row['best_return']:.1f}", short)
+    return table
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else str(value)

@@ -1,0 +1,47 @@
+import pytest
+
+from hyperlax.plan import fingerprint, make_plan
+
+ARCH = "net.sizes"
+
+
+def samples(archs):
+    return [{"lr": 0.1 * i, ARCH: a} for i, a in enumerate(archs)]
+
+
+def test_ungrouped_slices_in_sample_order_and_splits_structures():
+    plan = make_plan(samples(["A", "B", "A", "A", "B"]), [ARCH], hparam_batch_size=2)
+    assert [b.name for b in plan] == ["batch_00000", "batch_00001", "batch_00002"]
+    assert [b.sample_ids for b in plan] == [(0, 1), (2, 3), (4,)]
+    assert [[u.sample_ids for u in b.units] for b in plan] == [[(0,), (1,)], [(2, 3)], [(4,)]]
+    # lanes = min(batch size, samples of that structure): every unit of a structure shares a shape
+    assert {u.structure: u.lanes for b in plan for u in b.units} == {'{"net.sizes": "A"}': 2, '{"net.sizes": "B"}': 2}
+
+
+def test_grouped_batches_are_homogeneous_and_padded_to_one_shape():
+    plan = make_plan(samples(["A", "B", "A", "A", "B", "A"]), [ARCH], hparam_batch_size=3, group_by_structure=True)
+    assert [b.sample_ids for b in plan] == [(0, 2, 3), (5,), (1, 4)]
+    assert all(len(b.units) == 1 for b in plan)
+    assert [b.units[0].lanes for b in plan] == [3, 3, 2]
+
+
+def test_sequential_gives_one_run_per_sample():
+    plan = make_plan(samples(["A", "B", "A"]), [ARCH], hparam_batch_size=16, sequential=True)
+    assert [b.name for b in plan] == ["run_0000", "run_0001", "run_0002"]
+    assert all(b.units[0].lanes == 1 for b in plan)
+
+
+def test_plan_is_deterministic_and_fingerprint_tracks_changes():
+    s = samples(["A", "B", "A", "B"])
+    plan = make_plan(s, [ARCH], 2)
+    assert plan == make_plan(s, [ARCH], 2)
+    base = fingerprint(s, plan, {"seed": 0})
+    assert base == fingerprint(s, make_plan(s, [ARCH], 2), {"seed": 0})
+    assert base != fingerprint(s, make_plan(s, [ARCH], 3), {"seed": 0})
+    assert base != fingerprint(s, plan, {"seed": 1})
+    assert base != fingerprint(samples(["A", "B", "A", "A"]), plan, {"seed": 0})
+
+
+def test_batch_size_must_be_positive():
+    with pytest.raises(ValueError, match="hparam_batch_size"):
+        make_plan(samples(["A"]), [ARCH], 0)
