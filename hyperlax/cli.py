@@ -1,4 +1,4 @@
-"""Command line: `python -m hyperlax.cli sweep-hp-samples ...` (tyro).
+"""Command line (tyro): `python -m hyperlax.cli sweep-hp-samples ...` and `... sweep --config FILE`.
 
 Options left unset take the defaults below for a new sweep, and the sweep's own recorded values
 with --resume-from; an explicit value that changes the samples or the batching of a resumed
@@ -11,16 +11,18 @@ import dataclasses
 import logging
 import sys
 from pathlib import Path
-from typing import Any, Literal, Sequence
+from typing import Annotated, Any, Literal, Sequence
 
 import tyro
 from rich.console import Console
 from rich.logging import RichHandler
 
 from hyperlax import store
+from hyperlax.api import launch, resolve_options
 from hyperlax.recipes import RecipeError, load_recipe
-from hyperlax.run.sweep import Settings, SweepError, execute, prepare, start, summary_table
+from hyperlax.run.sweep import Settings, SweepError
 from hyperlax.space import SAMPLING_METHODS, draw_samples
+from hyperlax.sweep_command import SweepFromFile, apply_set_overrides, run_sweep_command
 
 TRUE_WORDS, FALSE_WORDS = ("true", "yes", "1"), ("false", "no", "0")
 
@@ -56,6 +58,8 @@ class SweepHpSamples:
     """Evaluation milestones per run, evenly spaced in env steps (default: the recipe's)."""
     total_timesteps: int | None = None
     """Env steps per run (default: the recipe's budget)."""
+    set: Annotated[tuple[str, ...], tyro.conf.UseAppendAction] = ()
+    """KEY=VALUE-STRING, repeatable: a scalar fixes KEY; a list, range or draw samples KEY from its values."""
 
 
 DEFAULTS = {
@@ -66,6 +70,7 @@ DEFAULTS = {
     "group_by_structural_hparams": False,
     "seed": 0,
     "num_seeds": 1,
+    "set": [],
 }
 # Options whose value is recorded in sweep.json and reused on resume.
 RECORDED = ("algo_and_network_config", "env_config", *DEFAULTS, "num_evaluations", "total_timesteps")
@@ -92,69 +97,44 @@ def normalize_bool_flags(argv: Sequence[str]) -> list[str]:
     return out
 
 
-def resolve(args: SweepHpSamples) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """The effective recorded options, and the stored ones when resuming."""
-    given = {name: getattr(args, name) for name in RECORDED}
-    stored = None
-    if args.resume_from:
-        record = Path(args.resume_from).expanduser() / "sweep.json"
-        if not record.is_file():
-            raise SweepError(f"--resume-from {args.resume_from}: no sweep.json there; is it an <output-root>/<algo>/<env>/ directory?")
-        stored = store.read_json(record)["arguments"]
-        resolved = {name: stored.get(name) if value is None else value for name, value in given.items()}
-    else:
-        resolved = {name: DEFAULTS.get(name) if value is None else value for name, value in given.items()}
-        missing = [f"--{n.replace('_', '-')}" for n in ("algo_and_network_config", "env_config") if resolved[n] is None]
-        if missing:
-            raise SweepError(f"{' and '.join(missing)} required for a new sweep (or give --resume-from)")
-    return resolved, stored
-
-
 def sweep_hp_samples(args: SweepHpSamples, console: Console) -> dict[str, Any]:
     """Run (or resume) a sampled sweep; returns the summary."""
-    resolved, stored = resolve(args)
+    given = {name: getattr(args, name) for name in RECORDED}
+    given["set"] = list(args.set) or None  # unset: the recorded value on resume
+    resolved, stored = resolve_options(given, args.resume_from, DEFAULTS)
+    missing = [f"--{n.replace('_', '-')}" for n in ("algo_and_network_config", "env_config") if resolved[n] is None]
+    if missing:
+        raise SweepError(f"{' and '.join(missing)} required for a new sweep (or give --resume-from)")
     if resolved["num_samples"] < 1:
         raise ValueError(f"--num-samples must be at least 1, got {resolved['num_samples']}")
     if resolved["sampling_method"] not in SAMPLING_METHODS:
         raise ValueError(f"--sampling-method {resolved['sampling_method']!r} is not one of {', '.join(SAMPLING_METHODS)}")
     recipe = load_recipe(resolved["algo_and_network_config"], resolved["env_config"])
+    recipe = apply_set_overrides(recipe, resolved["set"] or [], resolved["seed"])
     samples = draw_samples(recipe.distributions, resolved["num_samples"], resolved["sampling_method"], resolved["seed"])
     settings = Settings(**{f.name: resolved[f.name] for f in dataclasses.fields(Settings)})
     source = {"kind": "sampled", "num_samples": resolved["num_samples"], "sampling_method": resolved["sampling_method"]}
-    prepared = prepare(recipe, samples, settings, source)
-    if stored is not None:
+    if args.resume_from:
         root = Path(args.resume_from).expanduser()
-        changed = {k: (stored.get(k), v) for k, v in resolved.items() if stored.get(k) != v}
-        try:
-            start(root, prepared, resolved, resume=True)
-        except SweepError as err:
-            detail = "; ".join(f"--{k.replace('_', '-')}: sweep has {a!r}, asked {b!r}" for k, (a, b) in changed.items())
-            raise SweepError(f"{err}{' Differences: ' + detail if detail else ' (the recipe files changed)'}") from None
     else:
         root = store.sweep_dir(args.output_root, recipe.algo_name, recipe.env_name)
-        start(root, prepared, resolved, resume=False)
-    logging.getLogger("hyperlax").info(
-        "%s: %d samples in %d batches -> %s", recipe.algo_name, len(samples), len(prepared.plan), root
-    )
-    summary = execute(root, prepared, console)
-    console.print(summary_table(summary))
-    console.print(
-        f"{summary['num_finished_samples']} samples finished in {summary['wall_s']:.1f}s "
-        f"({summary['compile_count']} compilations, {summary['compile_s']:.1f}s compiling). "
-        f"Results: {root / 'results.csv'}"
-    )
-    return summary
+    return launch(recipe, samples, settings, source, resolved, root, stored, console)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = normalize_bool_flags(list(sys.argv[1:] if argv is None else argv))
-    args = tyro.extras.subcommand_cli_from_dict({"sweep-hp-samples": SweepHpSamples}, args=argv)
+    args = tyro.extras.subcommand_cli_from_dict(
+        {"sweep-hp-samples": SweepHpSamples, "sweep": SweepFromFile}, args=argv
+    )
     console = Console(stderr=True)
     logging.basicConfig(
         level=args.log_level, format="%(message)s", handlers=[RichHandler(console=console, show_path=False)]
     )
     try:
-        sweep_hp_samples(args, console)
+        if isinstance(args, SweepFromFile):
+            run_sweep_command(args, console)
+        else:
+            sweep_hp_samples(args, console)
     except (RecipeError, SweepError, ValueError) as err:
         console.print(f"[bold red]error:[/] {err}")
         return 2

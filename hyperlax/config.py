@@ -7,14 +7,22 @@ from typing import Any, Mapping
 
 
 def flatten(nested: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Dotted key -> leaf value; lists and other non-dict values are leaves."""
+    """`{"optim": {"lr": 1}}` -> `{"optim.lr": 1}`, in depth-first key order.
+
+    Non-empty mappings are descended into; every other value (lists, an empty dict) is a leaf.
+    Keys must be strings; two paths that give the same dotted key are a ValueError.
+    """
     flat: dict[str, Any] = {}
     for key, value in nested.items():
+        if not isinstance(key, str):
+            where = f" under {prefix[:-1]!r}" if prefix else ""
+            raise ValueError(f"config keys must be strings, got {key!r}{where}")
         dotted = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            flat.update(flatten(value, dotted + "."))
-        else:
-            flat[dotted] = value
+        leaves = flatten(value, f"{dotted}.") if isinstance(value, Mapping) and value else {dotted: value}
+        for leaf in leaves:
+            if leaf in flat:
+                raise ValueError(f"key {leaf!r} is given twice (once dotted, once nested)")
+        flat.update(leaves)
     return flat
 
 

@@ -1,6 +1,7 @@
 """Runs units on compiled train functions: one compilation per structure and lane count.
 
-A unit's lanes are vmapped over hyperparameters and, inside that, over seeds. Each lane's key is
+A unit runs lanes x seeds trainings under one vmap (sample-major: the seeds of a sample are
+adjacent), and its outputs are reshaped to [lanes, seeds, ...]. Each training's key is
 fold_in(fold_in(PRNGKey(seed), sample_id), seed_index), computed inside the compiled function
 from the sample ids, so a lane's result does not depend on its batch or position. Padded lanes
 repeat the last real sample and are dropped from the output.
@@ -56,14 +57,14 @@ class Executor:
         key = (unit.structure, unit.lanes)
         if key not in self.compiled:
             train = self.algo.make_train(config, self.env)
-            seed_indices = jnp.arange(self.num_seeds)
+            seeds = self.num_seeds
 
             def lanes_fn(hparams, sample_ids, seed):
-                def one_sample(hp, sample_id):
-                    keys = jax.vmap(lambda s: lane_key(seed, sample_id, s))(seed_indices)
-                    return jax.vmap(train, in_axes=(None, 0))(hp, keys)
-
-                return jax.vmap(one_sample)(hparams, sample_ids)
+                repeat = lambda x: jnp.repeat(x, seeds, axis=0)  # noqa: E731
+                seed_indices = jnp.tile(jnp.arange(seeds), sample_ids.shape[0])
+                keys = jax.vmap(lane_key, in_axes=(None, 0, 0))(seed, repeat(sample_ids), seed_indices)
+                output = jax.vmap(train)(jax.tree.map(repeat, hparams), keys)
+                return jax.tree.map(lambda x: x.reshape((-1, seeds) + x.shape[1:]), output)
 
             start = time.perf_counter()
             self.compiled[key] = jax.jit(lanes_fn).lower(*args).compile()

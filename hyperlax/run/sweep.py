@@ -138,8 +138,17 @@ def start(root: Path, prepared: Prepared, arguments: dict[str, Any], resume: boo
     store.write_samples_csv(root / "samples.csv", prepared.samples)
 
 
-def execute(root: Path, prepared: Prepared, console: Console | None = None) -> dict[str, Any]:
-    """Run every unfinished batch, then write results.csv and summary.json; returns the summary."""
+DEFAULT_METRIC = {"name": "final_return", "goal": "maximize"}
+
+
+def execute(
+    root: Path, prepared: Prepared, console: Console | None = None, metric: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Run every unfinished batch, then write results.csv and summary.json; returns the summary.
+
+    The summary ranks the best configurations by `metric` ({name: final_return or best_return,
+    goal: maximize or minimize}), by default the highest final return.
+    """
     console = console or Console(stderr=True)
     started = time.perf_counter()
     config = prepared.base_config
@@ -166,7 +175,7 @@ def execute(root: Path, prepared: Prepared, console: Console | None = None) -> d
             progress.advance(task)
     rows = store.collect_results(root)
     store.write_results_csv(root, rows, keys)
-    summary = summarize(rows, executor, time.perf_counter() - started, len(prepared.plan), skipped)
+    summary = summarize(rows, executor, time.perf_counter() - started, len(prepared.plan), skipped, metric or DEFAULT_METRIC)
     store.write_json(root / "summary.json", summary)
     return summary
 
@@ -191,8 +200,11 @@ def run_batch(executor: Executor, batch: Batch, samples: Sequence[dict[str, Any]
     log.info("%s done: %d samples in %.1fs", batch.name, len(batch.sample_ids), info["wall_s"])
 
 
-def summarize(rows: list[dict[str, Any]], executor: Executor, wall_s: float, num_batches: int, skipped: int) -> dict[str, Any]:
-    ranked = sorted(rows, key=lambda r: -np.nan_to_num(r["final_return"], nan=-np.inf))
+def summarize(
+    rows: list[dict[str, Any]], executor: Executor, wall_s: float, num_batches: int, skipped: int, metric: dict[str, str]
+) -> dict[str, Any]:
+    sign = -1.0 if metric["goal"] == "maximize" else 1.0
+    ranked = sorted(rows, key=lambda r: (bool(np.isnan(r[metric["name"]])), sign * r[metric["name"]]))
     return {
         "num_finished_samples": len(rows),
         "num_batches": num_batches,
@@ -200,6 +212,7 @@ def summarize(rows: list[dict[str, Any]], executor: Executor, wall_s: float, num
         "compile_count": executor.compile_count,
         "compile_s": round(executor.compile_s, 3),
         "wall_s": round(wall_s, 3),
+        "ranked_by": metric,
         "best": [
             {k: r[k] for k in ("sample_id", "directory", "final_return", "best_return", "hyperparams")}
             for r in ranked[:5]
@@ -208,7 +221,8 @@ def summarize(rows: list[dict[str, Any]], executor: Executor, wall_s: float, num
 
 
 def summary_table(summary: dict[str, Any]) -> Table:
-    table = Table(title="best configurations by final return")
+    metric = summary["ranked_by"]
+    table = Table(title=f"best configurations by {metric['name']} ({metric['goal']})")
     for column in ("sample_id", "final", "best", "hyperparameters"):
         table.add_column(column)
     for row in summary["best"]:

@@ -9,7 +9,7 @@
 
 from hyperlax.sweep.builder import Sweep
 from hyperlax.sweep.dynamic import DynamicValue, expand
-from hyperlax.sweep.flat import flatten
+from hyperlax.config import flatten
 from hyperlax.sweep.piter import PIter, piter
 from hyperlax.sweep.value_strings import STRATEGIES, expand_value_strings, parse_candidates, parse_value
 from hyperlax.sweep.wandb import WandbSweep, load_wandb_sweep

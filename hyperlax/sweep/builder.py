@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from hyperlax.sweep.flat import flatten
+from hyperlax.config import flatten
 from hyperlax.sweep.piter import Config, PIter, from_configs, zip_dict
 from hyperlax.sweep.yaml_loader import load_yaml
 

@@ -19,7 +19,7 @@ import itertools
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from hyperlax.sweep.flat import flatten
+from hyperlax.config import flatten
 
 Config = dict[str, Any]
 

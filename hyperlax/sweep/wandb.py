@@ -53,7 +53,7 @@ from hyperlax.space.distributions import (
     UniformInt,
 )
 from hyperlax.space.samplers import draw_unit
-from hyperlax.sweep.flat import flatten
+from hyperlax.config import flatten
 from hyperlax.sweep.yaml_loader import load_yaml
 
 METHODS = ("grid", "random", "bayes")

@@ -1,0 +1,164 @@
+"""Running explicit configs (from piter, Sweep, expand, a W&B file, ...) as a sweep.
+
+Explicit configs are not mixed with random draws: config i becomes sample i, and every key the
+recipe samples but the config does not set takes the recipe's default. They go through the same
+prepare / start / execute as sampled sweeps (output layout, batching, resume by fingerprint).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import difflib
+import logging
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from rich.console import Console
+
+from hyperlax import config, store
+from hyperlax.recipes import Recipe, load_recipe
+from hyperlax.run.sweep import Settings, SweepError, execute, prepare, start, summary_table
+
+# Sections that hold one value per sweep (the env is built once; milestones come from training).
+PER_SWEEP_SECTIONS = ("env", "training")
+RANKABLE_METRICS = ("final_return", "best_return")
+
+
+def check_key(key: str, known: Iterable[str], where: str) -> None:
+    """Raise a ValueError naming `where` and `key`, with the closest field, unless `key` may vary per config."""
+    known = list(known)
+    if key.split(".", 1)[0] in PER_SWEEP_SECTIONS:
+        raise ValueError(
+            f"{where}: {key!r} is set once per sweep (env recipe, total_timesteps / num_evaluations), "
+            "not per config"
+        )
+    if key in known:
+        return
+    close = difflib.get_close_matches(key, known, n=1)
+    if not close:
+        leaves = {k.rsplit(".", 1)[-1]: k for k in known}
+        close = [leaves[m] for m in difflib.get_close_matches(key.rsplit(".", 1)[-1], list(leaves), n=1)]
+    hint = f"did you mean {close[0]!r}?" if close else "it is not a field of the recipe's config"
+    raise ValueError(f"{where}: unknown key {key!r}; {hint}")
+
+
+def explicit_samples(recipe: Recipe, configs: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """One sample per config (flat or nested), in order, with the same keys each.
+
+    The keys are the recipe's sampled keys, then the configs' other keys in first-seen order; a
+    key a config does not set takes the recipe's default. Unknown keys are ValueErrors.
+    """
+    defaults = config.flatten(recipe.base_config)
+    flat_configs = []
+    for index, cfg in enumerate(configs):
+        if not isinstance(cfg, Mapping):
+            raise ValueError(f"config {index} is not a mapping: {cfg!r}")
+        flat = config.flatten(cfg)
+        for key in flat:
+            check_key(key, defaults, f"config {index}")
+        flat_configs.append(flat)
+    if not flat_configs:
+        raise ValueError("no configs to run")
+    keys = list(dict.fromkeys([*recipe.distributions, *(k for flat in flat_configs for k in flat)]))
+    return [{k: copy.deepcopy(flat[k] if k in flat else defaults[k]) for k in keys} for flat in flat_configs]
+
+
+def resolve_options(
+    given: dict[str, Any], resume_from: str | None, defaults: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The effective options and, when resuming, the sweep's recorded ones.
+
+    Unset (None) options take `defaults` for a new sweep and the recorded values with `resume_from`.
+    """
+    if resume_from is None:
+        return {name: defaults.get(name) if value is None else value for name, value in given.items()}, None
+    record = Path(resume_from).expanduser() / "sweep.json"
+    if not record.is_file():
+        raise SweepError(
+            f"--resume-from {resume_from}: no sweep.json there; is it an <output-root>/<algo>/<env>/ directory?"
+        )
+    stored = store.read_json(record)["arguments"]
+    return {name: stored.get(name) if value is None else value for name, value in given.items()}, stored
+
+
+def launch(
+    recipe: Recipe,
+    samples: list[dict[str, Any]],
+    settings: Settings,
+    source: dict[str, Any],
+    arguments: dict[str, Any],
+    root: Path,
+    stored: dict[str, Any] | None,
+    console: Console,
+    metric: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Prepare, record (or, with `stored` arguments, check for resuming) and run a sweep in `root`.
+
+    Prints and returns the summary, ranked by `metric` ({name, goal}) when given, else by final
+    return. Every error is raised before anything is compiled or written.
+    """
+    prepared = prepare(recipe, samples, settings, source)
+    if stored is None:
+        start(root, prepared, arguments, resume=False)
+    else:
+        try:
+            start(root, prepared, arguments, resume=True)
+        except SweepError as err:
+            changed = {k: (stored.get(k), v) for k, v in arguments.items() if stored.get(k) != v}
+            detail = "; ".join(
+                f"--{k.replace('_', '-')}: sweep has {a!r}, asked {b!r}" for k, (a, b) in changed.items()
+            )
+            reason = f" Differences: {detail}" if detail else " (the configs or recipe files changed)"
+            raise SweepError(f"{err}{reason}") from None
+    logging.getLogger("hyperlax").info(
+        "%s: %d configs in %d batches -> %s", recipe.algo_name, len(samples), len(prepared.plan), root
+    )
+    summary = execute(root, prepared, console, metric)
+    console.print(summary_table(summary))
+    console.print(
+        f"{summary['num_finished_samples']} samples finished in {summary['wall_s']:.1f}s "
+        f"({summary['compile_count']} compilations, {summary['compile_s']:.1f}s compiling). "
+        f"Results: {root / 'results.csv'}"
+    )
+    return summary
+
+
+def run_sweep(
+    configs: Iterable[Mapping[str, Any]],
+    algo: str,
+    env: str,
+    output_root: str = "sweeps",
+    resume: bool = False,
+    hparam_batch_size: int = 16,
+    group_by_structural_hparams: bool = False,
+    sequential: bool = False,
+    seed: int = 0,
+    num_seeds: int = 1,
+    num_evaluations: int | None = None,
+    total_timesteps: int | None = None,
+) -> dict[str, Any]:
+    """Train every config (a flat dict of dotted keys, or a nested dict) and return the summary.
+
+    Config i is sample i; keys the recipe samples but a config does not set take the recipe's
+    defaults. Results land in <output_root>/<algo>/<env with dots as _>/. With `resume`, a sweep
+    already there is continued (its finished batches skipped) if it asks for the same samples and
+    batching; without it, an existing sweep is a SweepError. Unknown keys and bad values are
+    ValueErrors raised before anything is compiled or written.
+    """
+    recipe = load_recipe(algo, env)
+    samples = explicit_samples(recipe, configs)
+    settings = Settings(
+        hparam_batch_size=hparam_batch_size,
+        group_by_structural_hparams=group_by_structural_hparams,
+        sequential=sequential,
+        seed=seed,
+        num_seeds=num_seeds,
+        num_evaluations=num_evaluations,
+        total_timesteps=total_timesteps,
+    )
+    arguments = {"algo_and_network_config": algo, "env_config": env, **dataclasses.asdict(settings)}
+    root = store.sweep_dir(output_root, recipe.algo_name, recipe.env_name)
+    stored = store.read_json(root / "sweep.json")["arguments"] if resume and (root / "sweep.json").is_file() else None
+    source = {"kind": "explicit", "from": "python"}
+    return launch(recipe, samples, settings, source, arguments, root, stored, Console(stderr=True))
