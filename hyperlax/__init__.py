@@ -1,5 +1,14 @@
 """hyperlax: batched, vectorized reinforcement-learning hyperparameter sweeps in JAX."""
 
+import os
+
+# XLA:CPU's concurrency-optimized scheduler deadlocks some vmapped training programs (jaxlib
+# 0.10.2: all threads idle, the result never ready; e.g. 8 PPO lanes on CartPole). Turn it off
+# before jax creates its CPU client, unless the user set the flag.
+_FLAG = "--xla_cpu_enable_concurrency_optimized_scheduler"
+if _FLAG not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_FLAG}=false".strip()
+
 __version__ = "0.1.0"
 __all__ = ["run_sweep"]
 
