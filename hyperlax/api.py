@@ -12,7 +12,7 @@ import dataclasses
 import difflib
 import logging
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Literal, Mapping
 
 from rich.console import Console
 
@@ -23,6 +23,31 @@ from hyperlax.run.sweep import Settings, SweepError, execute, prepare, start, su
 # Sections that hold one value per sweep (the env is built once; milestones come from training).
 PER_SWEEP_SECTIONS = ("env", "training")
 RANKABLE_METRICS = ("final_return", "best_return")
+
+
+@dataclasses.dataclass
+class RunOptions:
+    """Options shared by the sweep commands; None means: the default, or the recorded value on resume."""
+
+    hparam_batch_size: int | None = None
+    """Most configurations trained at once in one compiled function (default 16)."""
+    sequential: bool | None = None
+    """Run one configuration at a time (run_XXXX directories). Default False."""
+    group_by_structural_hparams: bool | None = None
+    """Group samples with equal structural values before slicing batches. Default False."""
+    output_root: str = "sweeps"
+    """Sweeps land in <output-root>/<algo>/<env>/."""
+    resume_from: str | None = None
+    """An existing <output-root>/<algo>/<env>/ directory: finish its unfinished batches."""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    seed: int | None = None
+    """Seeds the sampler and every training run (default 0)."""
+    num_seeds: int | None = None
+    """Training seeds per configuration (default 1)."""
+    num_evaluations: int | None = None
+    """Evaluation milestones per run, evenly spaced in env steps (default: the recipe's)."""
+    total_timesteps: int | None = None
+    """Env steps per run (default: the recipe's budget)."""
 
 
 def check_key(key: str, known: Iterable[str], where: str) -> None:

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 from hyperlax import store
-from hyperlax.api import launch, resolve_options
+from hyperlax.api import RunOptions, launch, resolve_options
 from hyperlax.recipes import RecipeError, load_recipe
 from hyperlax.run.sweep import Settings, SweepError
 from hyperlax.space import SAMPLING_METHODS, draw_samples
@@ -28,7 +28,7 @@ TRUE_WORDS, FALSE_WORDS = ("true", "yes", "1"), ("false", "no", "0")
 
 
 @dataclasses.dataclass
-class SweepHpSamples:
+class SweepHpSamples(RunOptions):
     """Sample hyperparameters from a recipe's search space and train them in batches."""
 
     algo_and_network_config: str | None = None
@@ -37,27 +37,8 @@ class SweepHpSamples:
     """Environment recipe: a name from configs/env (e.g. gymnax.pendulum) or a path to a .py file."""
     num_samples: int | None = None
     """How many configurations to draw (default 16)."""
-    hparam_batch_size: int | None = None
-    """Most configurations trained at once in one compiled function (default 16)."""
     sampling_method: Literal["qmc_sobol", "random"] | None = None
     """Scrambled Sobol (default) or independent random draws, both seeded by --seed."""
-    sequential: bool | None = None
-    """Run one configuration at a time (run_XXXX directories). Default False."""
-    group_by_structural_hparams: bool | None = None
-    """Group samples with equal structural values before slicing batches. Default False."""
-    output_root: str = "sweeps"
-    """Sweeps land in <output-root>/<algo>/<env>/."""
-    resume_from: str | None = None
-    """An existing <output-root>/<algo>/<env>/ directory: finish its unfinished batches."""
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    seed: int | None = None
-    """Seeds the sampler and every training run (default 0)."""
-    num_seeds: int | None = None
-    """Training seeds per configuration (default 1)."""
-    num_evaluations: int | None = None
-    """Evaluation milestones per run, evenly spaced in env steps (default: the recipe's)."""
-    total_timesteps: int | None = None
-    """Env steps per run (default: the recipe's budget)."""
     set: Annotated[tuple[str, ...], tyro.conf.UseAppendAction] = ()
     """KEY=VALUE-STRING, repeatable: a scalar fixes KEY; a list, range or draw samples KEY from its values."""
 

@@ -6,7 +6,7 @@
   samples/batch_XXXXX/ (or run_XXXX/ with --sequential)
     hparams.json   {"sample_ids": [...], "hyperparams": {sample_id: {dotted key: value}}}
     metrics.csv    long format: sample_id, seed_index, milestone_index, env_steps, mean_return
-    params.npz     final parameters, one array per leaf path, shape [samples, seeds, ...]
+    params.npz     final parameters: "sample_<id>/<leaf path>" -> array [seeds, ...]
     info.json      wall time, compile count, unit layout of the batch
     success.txt    written last and atomically; only directories with it count
   results.csv    one row per finished sample

@@ -1,6 +1,9 @@
-"""`python -m hyperlax.cli sweep --config FILE`, and `--set KEY=VALUE-STRING` for sweep-hp-samples.
+"""`python -m hyperlax.cli sweep --config FILE` or `sweep --set KEY=VALUE-STRING ... [--strategy ...]`,
+and `--set KEY=VALUE-STRING` for sweep-hp-samples.
 
-FILE is a W&B-style sweep (a mapping with `parameters`; its top-level `algo` and `env` keys name
+With `--set`, the value strings are expanded into explicit configs, grid-run style: `grid` (every
+combination), `random_search` (a seeded subset of `--num-trials`), or `none` (the strings as
+given, unparsed). FILE is a W&B-style sweep (a mapping with `parameters`; its top-level `algo` and `env` keys name
 the recipes unless the flags do) or a config list saved by `Sweep.save` (.jsonl or .yaml). As with
 sweep-hp-samples, options left unset take the defaults for a new sweep and the sweep's recorded
 values with --resume-from, and a resume that would change the samples or batching is refused.
@@ -11,13 +14,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Annotated, Any, Literal, Mapping
 
+import tyro
 import yaml
 from rich.console import Console
 
 from hyperlax import config, store
-from hyperlax.api import RANKABLE_METRICS, check_key, explicit_samples, launch, resolve_options
+from hyperlax.api import RANKABLE_METRICS, RunOptions, check_key, explicit_samples, launch, resolve_options
 from hyperlax.recipes import Recipe, check_distributions, load_recipe
 from hyperlax.run.sweep import Settings, SweepError
 from hyperlax.space import Categorical
@@ -29,7 +33,7 @@ RECIPE_KEYS = {"algo": "algo_and_network_config", "env": "env_config"}
 
 
 @dataclasses.dataclass
-class SweepFromFile:
+class SweepFromFile(RunOptions):
     """Train the configs of a sweep file: a W&B-style sweep YAML, or a config list from Sweep.save."""
 
     config: str | None = None
@@ -40,30 +44,18 @@ class SweepFromFile:
     """Environment recipe (name or .py path); default: the W&B file's `env` key."""
     num_samples: int | None = None
     """W&B files only: how many configs to draw (random) or the most to run (grid); run_cap also caps."""
-    hparam_batch_size: int | None = None
-    """Most configurations trained at once in one compiled function (default 16)."""
-    sequential: bool | None = None
-    """Run one configuration at a time (run_XXXX directories). Default False."""
-    group_by_structural_hparams: bool | None = None
-    """Group configs with equal structural values before slicing batches. Default False."""
-    output_root: str = "sweeps"
-    """Sweeps land in <output-root>/<algo>/<env>/."""
-    resume_from: str | None = None
-    """An existing <output-root>/<algo>/<env>/ directory: finish its unfinished batches."""
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    seed: int | None = None
-    """Seeds W&B random draws and every training run (default 0)."""
-    num_seeds: int | None = None
-    """Training seeds per configuration (default 1)."""
-    num_evaluations: int | None = None
-    """Evaluation milestones per run, evenly spaced in env steps (default: the recipe's)."""
-    total_timesteps: int | None = None
-    """Env steps per run (default: the recipe's budget)."""
+    set: Annotated[tuple[str, ...], tyro.conf.UseAppendAction] = ()
+    """Instead of --config: KEY=VALUE-STRING, repeatable, e.g. algorithm.hyperparam.actor_lr="[1e-4, 3e-4]"."""
+    strategy: Literal["grid", "random_search", "none"] | None = None
+    """With --set: every combination (grid, the default), a seeded subset (random_search), or unparsed (none)."""
+    num_trials: int | None = None
+    """With --strategy random_search: how many configs of the grid to run."""
 
 
 # Options whose value is recorded in sweep.json and reused on resume.
 RECORDED = (
-    "config", "algo_and_network_config", "env_config", "num_samples", *(f.name for f in dataclasses.fields(Settings))
+    "config", "algo_and_network_config", "env_config", "num_samples", "set", "strategy", "num_trials",
+    *(f.name for f in dataclasses.fields(Settings)),
 )
 
 
@@ -101,17 +93,24 @@ def load_sweep_file(
 
 
 def run_sweep_command(args: SweepFromFile, console: Console) -> dict[str, Any]:
-    """Run (or resume) the sweep of a sweep file; returns the summary."""
+    """Run (or resume) the sweep of a sweep file or of --set value strings; returns the summary."""
     given = {name: getattr(args, name) for name in RECORDED}
+    given["set"] = list(args.set) or None  # unset: the recorded value on resume
     if args.config is not None:
         given["config"] = str(Path(args.config).expanduser().resolve())
     defaults = {f.name: f.default for f in dataclasses.fields(Settings)}
     resolved, stored = resolve_options(given, args.resume_from, defaults)
-    if resolved["config"] is None:
-        raise SweepError("--config required for a new sweep (or give --resume-from)")
-    configs, metric, extra, source = load_sweep_file(
-        Path(resolved["config"]), resolved["num_samples"], resolved["seed"]
-    )
+    if (resolved["config"] is None) == (resolved["set"] is None):
+        raise SweepError("give either --config FILE or --set KEY=VALUE-STRING (repeatable) for a new sweep")
+    if resolved["config"] is not None:
+        if resolved["strategy"] is not None or resolved["num_trials"] is not None:
+            raise ValueError("--strategy and --num-trials go with --set, not --config")
+        configs, metric, extra, source = load_sweep_file(
+            Path(resolved["config"]), resolved["num_samples"], resolved["seed"]
+        )
+    else:
+        configs, metric, extra = value_string_configs(resolved), None, {}
+        source = {"kind": "explicit", "from": "value strings", "strategy": resolved["strategy"] or "grid"}
     for key, option in RECIPE_KEYS.items():
         resolved[option] = resolved[option] or extra.get(key)
     missing = [
@@ -131,6 +130,20 @@ def run_sweep_command(args: SweepFromFile, console: Console) -> dict[str, Any]:
     return launch(recipe, samples, settings, source, resolved, root, stored, console, metric)
 
 
+def split_assignment(item: str) -> tuple[str, str]:
+    """`KEY=VALUE-STRING` -> (KEY, VALUE-STRING); a ValueError naming the item if it has no key."""
+    key, eq, text = item.partition("=")
+    if not eq or not key.strip():
+        raise ValueError(f"--set {item!r}: expected KEY=VALUE-STRING")
+    return key.strip(), text
+
+
+def value_string_configs(options: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The configs of `--set KEY=VALUE-STRING` items expanded by `--strategy` (default grid)."""
+    assignments = dict(split_assignment(item) for item in options["set"])
+    return expand_value_strings(assignments, options["strategy"] or "grid", options["num_trials"], options["seed"])
+
+
 def apply_set_overrides(recipe: Recipe, assignments: list[str], seed: int) -> Recipe:
     """`recipe` with each KEY=VALUE-STRING applied: one value fixes KEY, several sample it.
 
@@ -143,10 +156,7 @@ def apply_set_overrides(recipe: Recipe, assignments: list[str], seed: int) -> Re
     fixed: dict[str, Any] = {}
     distributions = dict(recipe.distributions)
     for item in assignments:
-        key, eq, text = item.partition("=")
-        key = key.strip()
-        if not eq or not key:
-            raise ValueError(f"--set {item!r}: expected KEY=VALUE-STRING")
+        key, text = split_assignment(item)
         check_key(key, known, f"--set {item!r}")
         try:
             values = [row[key] for row in expand_value_strings({key: text}, seed=seed)]

@@ -10,7 +10,6 @@ import time
 
 import jax
 import numpy as np
-import pytest
 
 from hyperlax.algos import ppo
 from hyperlax.cli import main
@@ -46,7 +45,8 @@ def test_batched_sweep_layout_and_one_compile(tiny_recipe, tmp_path):
         metrics = np.genfromtxt(batch / "metrics.csv", delimiter=",", names=True, ndmin=1)
         assert len(metrics) == len(ids) * 2 * 2  # samples x seeds x milestones
         assert set(metrics["env_steps"]) == {512, 1024}
-        assert np.load(batch / "params.npz")["actor/params/Torso_0/Dense_0/kernel"].shape == (len(ids), 2, 4, 16)
+        params = np.load(batch / "params.npz")
+        assert params[f"sample_{ids[-1]}/actor/params/Torso_0/Dense_0/kernel"].shape == (2, 4, 16)  # seeds, obs, width
     rows = read_csv(root / "results.csv")
     assert [r["sample_id"] for r in rows] == ["0", "1", "2", "3", "4"]
     assert {"directory", "algorithm.hyperparam.actor_lr", "final_return", "best_return", "wall_s"} <= set(rows[0])
@@ -65,6 +65,19 @@ def test_sequential_runs_compile_once_per_structure(two_arch_recipe, tmp_path):
     structures = {tuple(json.loads(r["algorithm.network.actor_network.pre_torso.layer_sizes"]))
                   for r in read_csv(root / "results.csv")}
     assert summary["compile_count"] == len(structures) == 2
+
+
+def test_a_batch_mixing_architectures_runs_one_call_per_structure(two_arch_recipe, tmp_path):
+    assert sweep(two_arch_recipe, tmp_path, "--num-samples", "4", "--hparam-batch-size", "4", "--total-timesteps", "256",
+                 "--num-evaluations", "1") == 0
+    root = tmp_path / "two_arch_ppo" / "gymnax_cartpole"
+    batch = root / "samples" / "batch_00000"
+    units = json.loads((batch / "info.json").read_text())["units"]
+    assert len(units) == 2 and sorted(i for u in units for i in u["sample_ids"]) == [0, 1, 2, 3]
+    params = np.load(batch / "params.npz")
+    widths = {params[f"sample_{i}/actor/params/Torso_0/Dense_0/kernel"].shape[-1] for i in range(4)}
+    assert widths == {8, 16}
+    assert [r["sample_id"] for r in read_csv(root / "results.csv")] == ["0", "1", "2", "3"]
 
 
 def test_grouped_batches_hold_one_structure_each(two_arch_recipe, tmp_path):
@@ -128,7 +141,7 @@ def test_a_lane_with_learning_rate_zero_keeps_its_initial_parameters(tiny_recipe
         initial = ppo.init_params(config_for(prepared.base_config, samples[sample_id]), env, lane_key(7, sample_id, 0))
         for path, leaf in jax.tree_util.tree_leaves_with_path(initial):
             name = "/".join(k.key for k in path)
-            same = np.allclose(params[name][sample_id, 0], leaf, atol=0)
+            same = np.allclose(params[f"sample_{sample_id}/{name}"][0], leaf, atol=0)
             assert same == (sample_id == 2), (sample_id, name)
     rows = read_csv(root / "results.csv")
     assert float(rows[2]["algorithm.hyperparam.actor_lr"]) == 0.0 and rows[2]["sample_id"] == "2"

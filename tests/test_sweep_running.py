@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -208,3 +209,28 @@ def test_set_overrides_fix_and_sweep_keys(tiny_recipe):
 def test_bad_set_overrides_name_the_item(tiny_recipe, item, match):
     with pytest.raises(ValueError, match=match):
         apply_set_overrides(load_recipe(str(tiny_recipe), ENV), [item], seed=0)
+
+
+def test_sweep_command_runs_value_strings_as_a_seeded_random_subset_of_the_grid(tiny_recipe, tmp_path):
+    from hyperlax.cli import main
+
+    lr, gamma = "algorithm.hyperparam.actor_lr", "algorithm.hyperparam.gamma"
+    args = ["sweep", "--algo-and-network-config", str(tiny_recipe), "--env-config", "gymnax.cartpole",
+            "--set", f"{lr}=[1e-4, 3e-4, 1e-3]", "--set", f"{gamma}=[0.9, 0.99]", "--strategy", "random_search",
+            "--num-trials", "4", "--total-timesteps", "256", "--num-evaluations", "1", "--output-root", str(tmp_path)]
+    assert main(args) == 0
+    rows = list(csv.DictReader(open(tmp_path / "tiny_ppo" / "gymnax_cartpole" / "results.csv")))
+    pairs = [(float(r[lr]), float(r[gamma])) for r in rows]
+    grid = [(a, b) for a in (1e-4, 3e-4, 1e-3) for b in (0.9, 0.99)]
+    assert len(set(pairs)) == 4 and all(p in grid for p in pairs)
+    assert pairs == sorted(pairs, key=grid.index)  # kept in grid order
+
+
+def test_sweep_command_takes_a_file_or_value_strings_not_both(tiny_recipe, tmp_path, capsys):
+    from hyperlax.cli import main
+
+    example = Path(__file__).parent.parent / "examples" / "ppo_cartpole_random.yaml"
+    assert main(["sweep", "--config", str(example), "--set", "algorithm.hyperparam.gamma=0.9",
+                 "--output-root", str(tmp_path / "out")]) == 2
+    assert "either --config FILE or --set" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

@@ -183,20 +183,18 @@ def execute(
 def run_batch(executor: Executor, batch: Batch, samples: Sequence[dict[str, Any]], directory: Path, steps: list[int]) -> None:
     start = time.perf_counter()
     compiles = executor.compile_count
-    returns, params = [], []
+    returns, params = [], {}
     for unit in batch.units:
         unit_returns, unit_params = executor.run_unit(unit, [samples[i] for i in unit.sample_ids])
         returns.append(unit_returns)
-        params.append(unit_params)
+        for row, sample_id in enumerate(unit.sample_ids):  # structures differ in shape: one entry per sample
+            params.update({f"sample_{sample_id}/{name}": leaf[row] for name, leaf in unit_params.items()})
     info = {
         "wall_s": round(time.perf_counter() - start, 3),
         "compiles": executor.compile_count - compiles,
         "units": [{"sample_ids": list(u.sample_ids), "lanes": u.lanes} for u in batch.units],
     }
-    merged_params = {name: np.concatenate([p[name] for p in params]) for name in params[0]}
-    store.write_batch(
-        directory, {i: samples[i] for i in batch.sample_ids}, np.concatenate(returns), steps, merged_params, info
-    )
+    store.write_batch(directory, {i: samples[i] for i in batch.sample_ids}, np.concatenate(returns), steps, params, info)
     log.info("%s done: %d samples in %.1fs", batch.name, len(batch.sample_ids), info["wall_s"])
 
 
