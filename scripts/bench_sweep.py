@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import platform
 import resource
 import sys
@@ -40,7 +41,8 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_mode(prepared, sequential: bool) -> dict:
+def run_mode(prepared) -> dict:
+    """Run every unit of the plan on a fresh executor (so compilation is counted); its figures."""
     config = prepared.base_config
     executor = Executor(ppo, config, make_env(config["env"]), prepared.settings.num_seeds, prepared.settings.seed)
     reset_peak_rss()
@@ -86,11 +88,11 @@ def main() -> None:
         "num_evaluations": batched.base_config["training"]["num_evaluations"],
         "shape": {k: hp[k] for k in ("num_envs", "rollout_length", "update_epochs", "num_minibatches")},
         "device": f"{jax.devices()[0].platform}: {jax.devices()[0].device_kind}",
-        "cpu_count": len(jax.devices("cpu")) and __import__("os").cpu_count(),
+        "cpu_count": os.cpu_count(),
         "python": platform.python_version(),
         "jax": jax.__version__,
-        "sequential": run_mode(sequential, True),
-        "batched": run_mode(batched, False),
+        "sequential": run_mode(sequential),
+        "batched": run_mode(batched),
     }
     result["ratio_batched_over_sequential"] = round(
         result["batched"]["end_to_end_env_steps_per_s"] / result["sequential"]["end_to_end_env_steps_per_s"], 3

@@ -173,3 +173,13 @@ def test_a_batched_lane_equals_its_solo_run(tiny_recipe):
     assert solo_executor.compile_count == 1 and batch_executor.compile_count == 1
     # the lanes really trained differently
     assert not np.allclose(params["actor/params/Torso_0/Dense_0/kernel"][0], params["actor/params/Torso_0/Dense_0/kernel"][1])
+
+
+def test_continuous_actions_train_on_pendulum(tiny_recipe, tmp_path):
+    args = ["sweep-hp-samples", "--algo-and-network-config", str(tiny_recipe), "--env-config", "gymnax.pendulum",
+            "--output-root", str(tmp_path / "out"), "--num-samples", "2", "--total-timesteps", "256",
+            "--num-evaluations", "1"]
+    assert main(args) == 0
+    rows = read_csv(tmp_path / "out" / "tiny_ppo" / "gymnax_pendulum" / "results.csv")
+    returns = [float(r["final_return"]) for r in rows]
+    assert len(returns) == 2 and all(-2000 < r < 0 for r in returns)  # 200 steps of Pendulum's negative reward
