@@ -84,14 +84,7 @@ def prepare(recipe: Recipe, samples: list[dict[str, Any]], settings: Settings, s
     plan = make_plan(
         samples, structural, settings.hparam_batch_size, settings.group_by_structural_hparams, settings.sequential
     )
-    training = {k: base_config["training"][k] for k in ("total_timesteps", "num_evaluations", "num_eval_episodes")}
-    recorded = {
-        "source": source,
-        "seed": settings.seed,
-        "num_seeds": settings.num_seeds,
-        "training": training,
-        "base_config": base_config,
-    }
+    recorded = {"source": source, "seed": settings.seed, "num_seeds": settings.num_seeds, "base_config": base_config}
     return Prepared(recipe, settings, base_config, samples, plan, fingerprint(samples, plan, recorded))
 
 
