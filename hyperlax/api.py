@@ -107,6 +107,13 @@ def resolve_options(
     return {name: stored.get(name) if value is None else value for name, value in given.items()}, stored
 
 
+def sweep_root(resume_from: str | None, output_root: str, recipe: Recipe) -> Path:
+    """The sweep directory: the one being resumed, else <output_root>/<algo>/<env with dots as _>/."""
+    if resume_from:
+        return Path(resume_from).expanduser()
+    return store.sweep_dir(output_root, recipe.algo_name, recipe.env_name)
+
+
 def launch(
     recipe: Recipe,
     samples: list[dict[str, Any]],
@@ -183,7 +190,7 @@ def run_sweep(
         total_timesteps=total_timesteps,
     )
     arguments = {"algo_and_network_config": algo, "env_config": env, **dataclasses.asdict(settings)}
-    root = store.sweep_dir(output_root, recipe.algo_name, recipe.env_name)
+    root = sweep_root(None, output_root, recipe)
     stored = store.read_json(root / "sweep.json")["arguments"] if resume and (root / "sweep.json").is_file() else None
     source = {"kind": "explicit", "from": "python"}
     return launch(recipe, samples, settings, source, arguments, root, stored, Console(stderr=True))

@@ -10,15 +10,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 import sys
-from pathlib import Path
 from typing import Annotated, Any, Literal, Sequence
 
 import tyro
 from rich.console import Console
 from rich.logging import RichHandler
 
-from hyperlax import store
-from hyperlax.api import RunOptions, launch, resolve_options
+from hyperlax.api import RunOptions, launch, resolve_options, sweep_root
 from hyperlax.recipes import RecipeError, load_recipe
 from hyperlax.run.sweep import Settings, SweepError
 from hyperlax.space import SAMPLING_METHODS, draw_samples
@@ -43,18 +41,9 @@ class SweepHpSamples(RunOptions):
     """KEY=VALUE-STRING, repeatable: a scalar fixes KEY; a list, range or draw samples KEY from its values."""
 
 
-DEFAULTS = {
-    "num_samples": 16,
-    "hparam_batch_size": 16,
-    "sampling_method": "qmc_sobol",
-    "sequential": False,
-    "group_by_structural_hparams": False,
-    "seed": 0,
-    "num_seeds": 1,
-    "set": [],
-}
+DEFAULTS = {**dataclasses.asdict(Settings()), "num_samples": 16, "sampling_method": "qmc_sobol", "set": []}
 # Options whose value is recorded in sweep.json and reused on resume.
-RECORDED = ("algo_and_network_config", "env_config", *DEFAULTS, "num_evaluations", "total_timesteps")
+RECORDED = ("algo_and_network_config", "env_config", *DEFAULTS)
 BOOL_FLAGS = tuple(f"--{f.name.replace('_', '-')}" for f in dataclasses.fields(SweepHpSamples) if "bool" in str(f.type))
 
 
@@ -95,10 +84,7 @@ def sweep_hp_samples(args: SweepHpSamples, console: Console) -> dict[str, Any]:
     samples = draw_samples(recipe.distributions, resolved["num_samples"], resolved["sampling_method"], resolved["seed"])
     settings = Settings(**{f.name: resolved[f.name] for f in dataclasses.fields(Settings)})
     source = {"kind": "sampled", "num_samples": resolved["num_samples"], "sampling_method": resolved["sampling_method"]}
-    if args.resume_from:
-        root = Path(args.resume_from).expanduser()
-    else:
-        root = store.sweep_dir(args.output_root, recipe.algo_name, recipe.env_name)
+    root = sweep_root(args.resume_from, args.output_root, recipe)
     return launch(recipe, samples, settings, source, resolved, root, stored, console)
 
 

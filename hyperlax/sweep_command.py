@@ -20,8 +20,10 @@ import tyro
 import yaml
 from rich.console import Console
 
-from hyperlax import config, store
-from hyperlax.api import RANKABLE_METRICS, RunOptions, check_key, explicit_samples, launch, resolve_options
+from hyperlax import config
+from hyperlax.api import (
+    RANKABLE_METRICS, RunOptions, check_key, explicit_samples, launch, resolve_options, sweep_root,
+)
 from hyperlax.recipes import Recipe, check_distributions, load_recipe
 from hyperlax.run.sweep import Settings, SweepError
 from hyperlax.space import Categorical
@@ -98,8 +100,7 @@ def run_sweep_command(args: SweepFromFile, console: Console) -> dict[str, Any]:
     given["set"] = list(args.set) or None  # unset: the recorded value on resume
     if args.config is not None:
         given["config"] = str(Path(args.config).expanduser().resolve())
-    defaults = {f.name: f.default for f in dataclasses.fields(Settings)}
-    resolved, stored = resolve_options(given, args.resume_from, defaults)
+    resolved, stored = resolve_options(given, args.resume_from, dataclasses.asdict(Settings()))
     if (resolved["config"] is None) == (resolved["set"] is None):
         raise SweepError("give either --config FILE or --set KEY=VALUE-STRING (repeatable) for a new sweep")
     if resolved["config"] is not None:
@@ -123,10 +124,7 @@ def run_sweep_command(args: SweepFromFile, console: Console) -> dict[str, Any]:
     recipe = load_recipe(resolved["algo_and_network_config"], resolved["env_config"])
     samples = explicit_samples(recipe, configs)
     settings = Settings(**{f.name: resolved[f.name] for f in dataclasses.fields(Settings)})
-    if args.resume_from:
-        root = Path(args.resume_from).expanduser()
-    else:
-        root = store.sweep_dir(args.output_root, recipe.algo_name, recipe.env_name)
+    root = sweep_root(args.resume_from, args.output_root, recipe)
     return launch(recipe, samples, settings, source, resolved, root, stored, console, metric)
 
 
