@@ -34,7 +34,8 @@ class RunOptions:
     sequential: bool | None = None
     """Run one configuration at a time (run_XXXX directories). Default False."""
     group_by_structural_hparams: bool | None = None
-    """Group samples with equal structural values before slicing batches. Default False."""
+    """Group samples with equal structural and paddable values before slicing batches (no padding,
+    one compilation per combination). Default False: lanes differing only in paddable values share a call."""
     output_root: str = "sweeps"
     """Sweeps land in <output-root>/<algo>/<env>/."""
     resume_from: str | None = None
@@ -150,7 +151,8 @@ def launch(
     console.print(summary_table(summary))
     console.print(
         f"{summary['num_finished_samples']} samples finished in {summary['wall_s']:.1f}s "
-        f"({summary['compile_count']} compilations, {summary['compile_s']:.1f}s compiling). "
+        f"({summary['compile_count']} compilations, {summary['compile_s']:.1f}s compiling; "
+        f"{100 * summary['padding_fraction']:.0f}% of lane-steps were padding). "
         f"Results: {root / 'results.csv'}"
     )
     return summary

@@ -2,9 +2,11 @@
 
 A batch is a directory's worth of work (batch_XXXXX, or run_XXXX with --sequential). It holds
 one or more units; a unit is one call of one compiled train function, so all its samples share
-their structural values. A unit's `lanes` is the padded lane count it compiles for:
-min(hparam_batch_size, number of samples in the sweep with that structure), so every unit of a
-structure reuses one compiled function and the last partial batch is padded to it.
+their structure: their structural values and, when grouping (or running sequentially), their
+paddable values too; otherwise lanes of a unit may differ in paddable values. A unit's `lanes` is
+the padded lane count it compiles for: min(hparam_batch_size, number of samples in the sweep
+with that structure), so every unit of a structure reuses one compiled function and the last
+partial batch is padded to it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import dataclasses
 import hashlib
 import json
 from collections import Counter
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +55,7 @@ def _in_first_seen_order(structures: Sequence[str], ids: Sequence[int]) -> dict[
 def make_plan(
     samples: Sequence[dict[str, Any]],
     structural_keys: Iterable[str],
+    paddable_keys: Iterable[str],
     hparam_batch_size: int,
     group_by_structure: bool = False,
     sequential: bool = False,
@@ -59,7 +63,7 @@ def make_plan(
     """Deterministic batches over sample ids 0..N-1 (see the module docstring)."""
     if hparam_batch_size < 1:
         raise ValueError(f"hparam_batch_size must be at least 1, got {hparam_batch_size}")
-    keys = list(structural_keys)
+    keys = list(structural_keys) + (list(paddable_keys) if group_by_structure or sequential else [])
     structures = [structure_of(s, keys) for s in samples]
     ids = list(range(len(samples)))
     if sequential:
@@ -81,6 +85,15 @@ def make_plan(
         )
         for b, chunk in enumerate(chunks)
     ]
+
+
+def members(plan: Sequence[Batch]) -> dict[str, list[int]]:
+    """The sample ids of each structure, over the whole plan."""
+    found: dict[str, list[int]] = {}
+    for batch in plan:
+        for unit in batch.units:
+            found.setdefault(unit.structure, []).extend(unit.sample_ids)
+    return found
 
 
 def fingerprint(samples: Sequence[dict[str, Any]], plan: Sequence[Batch], settings: dict[str, Any]) -> str:

@@ -7,7 +7,7 @@
     hparams.json   {"sample_ids": [...], "hyperparams": {sample_id: {dotted key: value}}}
     metrics.csv    long format: sample_id, seed_index, milestone_index, env_steps, mean_return
     params.npz     final parameters: "sample_<id>/<leaf path>" -> array [seeds, ...]
-    info.json      wall time, compile count, unit layout of the batch
+    info.json      wall time, compile count, env steps, padding fraction, units and their extents
     success.txt    written last and atomically; only directories with it count
   results.csv    one row per finished sample
   summary.json   end-of-run summary

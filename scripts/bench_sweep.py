@@ -1,10 +1,13 @@
-"""Benchmark: the same N PPO configurations run sequentially and batched, in one process.
+"""Benchmark: the same N PPO configurations run in several modes, in one process.
 
-Prints one JSON object. The default case is R16: 16 Sobol-sampled configurations (learning rates
-and coefficients sampled), 100k env steps each on CartPole-v1, 4 envs x 128-step rollouts,
-4 epochs x 4 minibatches, 64x64 tanh MLPs.
+Prints one JSON object. Cases (100k env steps per configuration on CartPole-v1, 64x64 tanh MLPs):
+- same-shape (default, "R16"): 16 Sobol-sampled configurations of learning rates and coefficients, all with
+  4 envs x 128-step rollouts and 4 epochs x 4 minibatches; run sequential and batched.
+- mixed ("M16"): 16 Sobol samples that also draw rollout_length, num_envs, update_epochs and
+  num_minibatches (one architecture); run sequential, grouped (one batch per paddable
+  combination) and padded (one batch, masked lanes).
 
-    python scripts/bench_sweep.py [--num-samples 16] [--total-timesteps 100000] [--env gymnax.cartpole]
+    python scripts/bench_sweep.py [--case same-shape|mixed] [--num-samples 16] [--total-timesteps 100000]
 """
 
 from __future__ import annotations
@@ -22,10 +25,8 @@ from pathlib import Path
 import jax
 
 from hyperlax.algos import ppo
-from hyperlax.envs import make_env
 from hyperlax.recipes import load_recipe
-from hyperlax.run.executor import Executor
-from hyperlax.run.sweep import Settings, prepare
+from hyperlax.run.sweep import Settings, make_executor, prepare
 from hyperlax.space import draw_samples
 
 
@@ -43,16 +44,17 @@ def peak_rss_mb() -> float:
 
 def run_mode(prepared) -> dict:
     """Run every unit of the plan on a fresh executor (so compilation is counted); its figures."""
-    config = prepared.base_config
-    executor = Executor(ppo, config, make_env(config["env"]), prepared.settings.num_seeds, prepared.settings.seed)
+    executor = make_executor(prepared)
     reset_peak_rss()
     start = time.perf_counter()
     for batch in prepared.plan:
         for unit in batch.units:
             executor.run_unit(unit, [prepared.samples[i] for i in unit.sample_ids])
     wall = time.perf_counter() - start
-    steps = len(prepared.samples) * prepared.settings.num_seeds * config["training"]["total_timesteps"]
+    steps = executor.env_steps
     return {
+        "num_batches": len(prepared.plan),
+        "padding_fraction": round(1.0 - steps / executor.slots, 4),
         "env_steps_per_s": round(steps / (wall - executor.compile_s), 1),
         "end_to_end_env_steps_per_s": round(steps / wall, 1),
         "compile_count": executor.compile_count,
@@ -64,6 +66,7 @@ def run_mode(prepared) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--case", choices=("same-shape", "mixed"), default="same-shape")
     parser.add_argument("--num-samples", type=int, default=16)
     parser.add_argument("--total-timesteps", type=int, default=100_000)
     parser.add_argument("--env", default="gymnax.cartpole")
@@ -73,30 +76,39 @@ def main() -> None:
     jax.config.update("jax_enable_compilation_cache", False)  # every compile is paid, as on a fresh sweep
 
     recipe = load_recipe("ppo_mlp", args.env)
-    vectorized = {k: v for k, v in recipe.distributions.items() if k in ppo.VECTORIZED}
-    recipe = dataclasses.replace(recipe, distributions=vectorized)  # one architecture and shape
+    drawn = ppo.VECTORIZED + (ppo.PADDABLE if args.case == "mixed" else ())
+    recipe = dataclasses.replace(recipe, distributions={k: v for k, v in recipe.distributions.items() if k in drawn})
     samples = draw_samples(recipe.distributions, args.num_samples, "qmc_sobol", args.seed)
     common = dict(seed=args.seed, total_timesteps=args.total_timesteps, num_evaluations=args.num_evaluations)
-    sequential = prepare(recipe, samples, Settings(sequential=True, **common), {"kind": "bench"})
-    batched = prepare(recipe, samples, Settings(hparam_batch_size=args.num_samples, **common), {"kind": "bench"})
+    modes = {"sequential": Settings(sequential=True, **common)}
+    if args.case == "mixed":
+        modes["grouped"] = Settings(hparam_batch_size=args.num_samples, group_by_structural_hparams=True, **common)
+        modes["padded"] = Settings(hparam_batch_size=args.num_samples, **common)
+    else:
+        modes["batched"] = Settings(hparam_batch_size=args.num_samples, **common)
+    prepared = {mode: prepare(recipe, samples, settings, {"kind": "bench"}) for mode, settings in modes.items()}
     hp = recipe.base_config["algorithm"]["hyperparam"]
     result = {
-        "case": f"R{args.num_samples}" if args.total_timesteps == 100_000 else "custom",
+        "case": ("M" if args.case == "mixed" else "R") + str(args.num_samples),
         "env": args.env,
         "num_samples": args.num_samples,
         "total_timesteps": args.total_timesteps,
-        "num_evaluations": batched.base_config["training"]["num_evaluations"],
-        "shape": {k: hp[k] for k in ("num_envs", "rollout_length", "update_epochs", "num_minibatches")},
+        "num_evaluations": prepared["sequential"].base_config["training"]["num_evaluations"],
+        "shape": {k: hp[k] for k in ("num_envs", "rollout_length", "update_epochs", "num_minibatches")}
+        if args.case == "same-shape"
+        else "drawn per sample",
         "device": f"{jax.devices()[0].platform}: {jax.devices()[0].device_kind}",
         "cpu_count": os.cpu_count(),
         "python": platform.python_version(),
         "jax": jax.__version__,
-        "sequential": run_mode(sequential),
-        "batched": run_mode(batched),
     }
-    result["ratio_batched_over_sequential"] = round(
-        result["batched"]["end_to_end_env_steps_per_s"] / result["sequential"]["end_to_end_env_steps_per_s"], 3
-    )
+    for mode, ready in prepared.items():
+        result[mode] = run_mode(ready)
+    for mode in prepared:
+        if mode != "sequential":
+            result[f"ratio_{mode}_over_sequential"] = round(
+                result[mode]["end_to_end_env_steps_per_s"] / result["sequential"]["end_to_end_env_steps_per_s"], 3
+            )
     json.dump(result, sys.stdout, indent=2)
     print()
 

@@ -1,6 +1,6 @@
 import pytest
 
-from hyperlax.plan import fingerprint, make_plan
+from hyperlax.plan import fingerprint, make_plan, members
 
 ARCH = "net.sizes"
 
@@ -10,7 +10,7 @@ def samples(archs):
 
 
 def test_ungrouped_slices_in_sample_order_and_splits_structures():
-    plan = make_plan(samples(["A", "B", "A", "A", "B"]), [ARCH], hparam_batch_size=2)
+    plan = make_plan(samples(["A", "B", "A", "A", "B"]), [ARCH], [], hparam_batch_size=2)
     assert [b.name for b in plan] == ["batch_00000", "batch_00001", "batch_00002"]
     assert [b.sample_ids for b in plan] == [(0, 1), (2, 3), (4,)]
     assert [[u.sample_ids for u in b.units] for b in plan] == [[(0,), (1,)], [(2, 3)], [(4,)]]
@@ -19,29 +19,38 @@ def test_ungrouped_slices_in_sample_order_and_splits_structures():
 
 
 def test_grouped_batches_are_homogeneous_and_padded_to_one_shape():
-    plan = make_plan(samples(["A", "B", "A", "A", "B", "A"]), [ARCH], hparam_batch_size=3, group_by_structure=True)
+    plan = make_plan(samples(["A", "B", "A", "A", "B", "A"]), [ARCH], [], hparam_batch_size=3, group_by_structure=True)
     assert [b.sample_ids for b in plan] == [(0, 2, 3), (5,), (1, 4)]
     assert all(len(b.units) == 1 for b in plan)
     assert [b.units[0].lanes for b in plan] == [3, 3, 2]
 
 
 def test_sequential_gives_one_run_per_sample():
-    plan = make_plan(samples(["A", "B", "A"]), [ARCH], hparam_batch_size=16, sequential=True)
+    plan = make_plan(samples(["A", "B", "A"]), [ARCH], [], hparam_batch_size=16, sequential=True)
     assert [b.name for b in plan] == ["run_0000", "run_0001", "run_0002"]
     assert all(b.units[0].lanes == 1 for b in plan)
 
 
 def test_plan_is_deterministic_and_fingerprint_tracks_changes():
     s = samples(["A", "B", "A", "B"])
-    plan = make_plan(s, [ARCH], 2)
-    assert plan == make_plan(s, [ARCH], 2)
+    plan = make_plan(s, [ARCH], [], 2)
+    assert plan == make_plan(s, [ARCH], [], 2)
     base = fingerprint(s, plan, {"seed": 0})
-    assert base == fingerprint(s, make_plan(s, [ARCH], 2), {"seed": 0})
-    assert base != fingerprint(s, make_plan(s, [ARCH], 3), {"seed": 0})
+    assert base == fingerprint(s, make_plan(s, [ARCH], [], 2), {"seed": 0})
+    assert base != fingerprint(s, make_plan(s, [ARCH], [], 3), {"seed": 0})
     assert base != fingerprint(s, plan, {"seed": 1})
     assert base != fingerprint(samples(["A", "B", "A", "A"]), plan, {"seed": 0})
 
 
 def test_batch_size_must_be_positive():
     with pytest.raises(ValueError, match="hparam_batch_size"):
-        make_plan(samples(["A"]), [ARCH], 0)
+        make_plan(samples(["A"]), [ARCH], [], 0)
+
+
+def test_paddable_values_share_a_unit_unless_grouping_or_sequential():
+    mixed = [{**s, "envs": n} for s, n in zip(samples(["A", "A", "B", "A"]), [4, 8, 4, 16])]
+    plan = make_plan(mixed, [ARCH], ["envs"], hparam_batch_size=4)
+    assert [[u.sample_ids for u in b.units] for b in plan] == [[(0, 1, 3), (2,)]]
+    grouped = make_plan(mixed, [ARCH], ["envs"], hparam_batch_size=4, group_by_structure=True)
+    assert [b.sample_ids for b in grouped] == [(0,), (1,), (2,), (3,)]
+    assert members(plan) == {'{"net.sizes": "A"}': [0, 1, 3], '{"net.sizes": "B"}': [2]}

@@ -15,8 +15,8 @@ from hyperlax.algos import ppo
 from hyperlax.cli import main
 from hyperlax.envs import make_env
 from hyperlax.recipes import load_recipe
-from hyperlax.run.executor import config_for, lane_key
-from hyperlax.run.sweep import Settings, execute, prepare, start
+from hyperlax.run.executor import config_for, lane_key, params_by_leaf
+from hyperlax.run.sweep import Settings, execute, make_executor, prepare, start
 
 
 def sweep(recipe, root, *extra):
@@ -158,18 +158,16 @@ def test_a_batched_lane_equals_its_solo_run(tiny_recipe):
     one_update = Settings(hparam_batch_size=4, total_timesteps=128, num_evaluations=1)
     batched = prepare(recipe, samples, one_update, {})
     solo = prepare(recipe, samples, Settings(sequential=True, total_timesteps=128, num_evaluations=1), {})
-    from hyperlax.run.executor import Executor
-
-    make = lambda p: Executor(ppo, p.base_config, make_env(p.base_config["env"]), 1, 0)  # noqa: E731
-    batch_executor, solo_executor = make(batched), make(solo)
+    batch_executor, solo_executor = make_executor(batched), make_executor(solo)
     (unit,) = batched.plan[0].units
-    returns, params = batch_executor.run_unit(unit, samples)
+    batch = batch_executor.run_unit(unit, samples)
+    params = params_by_leaf(batch.output.params)
     for sample_id in range(4):
         (solo_unit,) = solo.plan[sample_id].units
-        solo_returns, solo_params = solo_executor.run_unit(solo_unit, [samples[sample_id]])
-        for name in params:
-            np.testing.assert_allclose(params[name][sample_id], solo_params[name][0], atol=1e-5, err_msg=name)
-        np.testing.assert_allclose(returns[sample_id], solo_returns[0], atol=1e-5)
+        alone = solo_executor.run_unit(solo_unit, [samples[sample_id]])
+        for name, leaf in params_by_leaf(alone.output.params).items():
+            np.testing.assert_allclose(params[name][sample_id], leaf[0], atol=1e-5, err_msg=name)
+        np.testing.assert_allclose(batch.output.returns[sample_id], alone.output.returns[0], atol=1e-5)
     assert solo_executor.compile_count == 1 and batch_executor.compile_count == 1
     # the lanes really trained differently
     assert not np.allclose(params["actor/params/Torso_0/Dense_0/kernel"][0], params["actor/params/Torso_0/Dense_0/kernel"][1])

@@ -1,21 +1,40 @@
 """PPO: clipped objective, GAE, separate actor and critic MLPs, one pure train function.
 
-`make_train(config, env)` reads the structural values of a nested config and returns
-`train(hparams, key) -> TrainOutput`, where `hparams` maps each VECTORIZED field to a float
-scalar. jit and vmap wrap `train` unchanged: every float coefficient and learning rate is traced,
-so one compiled function serves every lane of a batch. Truncated episodes (time limits) bootstrap
-from the critic's value of the final observation; terminated ones do not.
+`make_train(config, env, extents)` reads the structural values of a nested config and returns
+`train(hparams, key) -> TrainOutput`. `hparams` maps each VECTORIZED key to a float scalar and each
+PADDABLE key to an int scalar, all traced, so one compiled function (run under
+`vmap(axis_name=LANES)`) serves every lane of a batch.
+
+Padding: arrays take the sizes in `extents` (the largest of the lanes sharing the function), and
+each lane is masked to do exactly what its solo run does.
+- Envs beyond its num_envs and steps beyond its rollout_length neither advance nor give data.
+- Epochs, minibatches and updates beyond its own are skipped: parameters, optimizer state and
+  step counts are kept, never stepped with a zero gradient.
+- Its minibatches hold the data of its solo run's minibatches (the shuffle ranks its transitions
+  by random bits of their unpadded index), and losses average over that data only.
+- Loop lengths are the largest among the lanes still training, so a lane that reached its budget
+  no longer adds rollout steps, epochs or minibatches of its own.
+Truncated episodes (time limits) bootstrap from the critic's value of the final observation;
+terminated ones do not.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
+from hyperlax.algos.common import (
+    TrainOutput,
+    eval_iterations,
+    evaluate,
+    max_over_lanes,
+    record_due_evaluations,
+)
 from hyperlax.envs import EnvSpec
 from hyperlax.nets import ACTIVATIONS, Critic, DiscreteActor, GaussianActor
 
@@ -25,8 +44,8 @@ VECTORIZED = tuple(
     HP + name
     for name in ("actor_lr", "critic_lr", "gamma", "gae_lambda", "clip_eps", "ent_coef", "vf_coef", "max_grad_norm")
 )
-# Integers that only set array extents; a batch splits on them (like structural values) for now.
-PADDABLE = tuple(HP + name for name in ("rollout_length", "num_envs", "update_epochs", "num_minibatches"))
+# Integers that only set array extents and loop lengths: lanes may differ in them (padded and masked).
+PADDABLE = tuple(HP + name for name in ("num_envs", "rollout_length", "update_epochs", "num_minibatches"))
 
 
 class Transition(NamedTuple):
@@ -38,11 +57,6 @@ class Transition(NamedTuple):
     terminated: jnp.ndarray
     truncated: jnp.ndarray
     final_obs: jnp.ndarray  # the observation the step reached, before any auto-reset
-
-
-class TrainOutput(NamedTuple):
-    params: dict[str, Any]  # {"actor": ..., "critic": ...} after the last update
-    returns: jnp.ndarray  # [num_evaluations] mean greedy episodic return at each milestone
 
 
 def _positive_int(config: dict[str, Any], key: str) -> int:
@@ -66,51 +80,57 @@ def _torso(config: dict[str, Any], network: str) -> tuple[tuple[int, ...], str]:
 
 
 class Shape(NamedTuple):
-    """The structural values of one PPO run: everything that changes the compiled program."""
+    """The structural values of one PPO run: everything but floats and paddable sizes."""
 
-    num_envs: int
-    rollout_length: int
-    update_epochs: int
-    num_minibatches: int
-    num_updates: int
-    eval_updates: tuple[int, ...]  # update index after which each evaluation runs
+    total_timesteps: int
+    num_evaluations: int
     num_eval_episodes: int
     anneal_lr: bool
     actor: tuple[tuple[int, ...], str]
     critic: tuple[tuple[int, ...], str]
 
 
-def shape_of(config: dict[str, Any]) -> Shape:
-    """Check and collect the structural values; errors name the key and the value."""
-    num_envs = _positive_int(config, "num_envs")
-    rollout_length = _positive_int(config, "rollout_length")
-    num_minibatches = _positive_int(config, "num_minibatches")
-    steps_per_update = num_envs * rollout_length
-    if steps_per_update % num_minibatches:
+class Lane(NamedTuple):
+    """A lane's paddable values (traced int32 scalars inside train)."""
+
+    num_envs: Any
+    rollout_length: Any
+    update_epochs: Any
+    num_minibatches: Any
+
+
+def lane_sizes(config: dict[str, Any]) -> Lane:
+    """Check and collect the paddable values; errors name the key and the value."""
+    lane = Lane(*(_positive_int(config, name) for name in Lane._fields))
+    steps_per_update = lane.num_envs * lane.rollout_length
+    if steps_per_update % lane.num_minibatches:
         raise ValueError(
-            f"{HP}num_minibatches={num_minibatches} must divide num_envs * rollout_length "
-            f"= {num_envs} * {rollout_length} = {steps_per_update}"
+            f"{HP}num_minibatches={lane.num_minibatches} must divide num_envs * rollout_length "
+            f"= {lane.num_envs} * {lane.rollout_length} = {steps_per_update}"
         )
-    training = config["training"]
-    if "total_timesteps" not in training:
-        raise ValueError("training.total_timesteps is not set by the env or algorithm recipe (or --total-timesteps)")
-    total = int(training["total_timesteps"])
-    num_updates = total // steps_per_update
-    if num_updates < 1:
+    total = int(config["training"]["total_timesteps"])
+    if total // steps_per_update < 1:
         raise ValueError(
             f"training.total_timesteps={total} is less than one update "
             f"(num_envs * rollout_length = {steps_per_update})"
         )
+    return lane
+
+
+def shape_of(config: dict[str, Any]) -> Shape:
+    """Check and collect the structural values; errors name the key and the value."""
+    training = config["training"]
+    if "total_timesteps" not in training:
+        raise ValueError("training.total_timesteps is not set by the env or algorithm recipe (or --total-timesteps)")
+    total = int(training["total_timesteps"])
+    if not 0 < total < 2**31:
+        raise ValueError(f"training.total_timesteps must be in [1, 2**31), got {total}")
     num_evaluations = int(training["num_evaluations"])
     if num_evaluations < 1:
         raise ValueError(f"training.num_evaluations must be at least 1, got {num_evaluations}")
     return Shape(
-        num_envs=num_envs,
-        rollout_length=rollout_length,
-        update_epochs=_positive_int(config, "update_epochs"),
-        num_minibatches=num_minibatches,
-        num_updates=num_updates,
-        eval_updates=eval_updates(total, steps_per_update, num_evaluations),
+        total_timesteps=total,
+        num_evaluations=num_evaluations,
         num_eval_episodes=int(training["num_eval_episodes"]),
         anneal_lr=bool(config["algorithm"]["hyperparam"]["anneal_lr"]),
         actor=_torso(config, "actor_network"),
@@ -118,23 +138,18 @@ def shape_of(config: dict[str, Any]) -> Shape:
     )
 
 
-def milestones(total_timesteps: int, num_evaluations: int) -> list[int]:
-    """Evenly spaced env-step milestones, the last one at the budget; the same for every lane."""
-    return [round(total_timesteps * (i + 1) / num_evaluations) for i in range(num_evaluations)]
-
-
-def eval_updates(total_timesteps: int, steps_per_update: int, num_evaluations: int) -> tuple[int, ...]:
-    """For each milestone, the first update after which the lane has taken that many env steps."""
-    num_updates = total_timesteps // steps_per_update
-    return tuple(
-        min(num_updates, max(1, -(-m // steps_per_update))) - 1
-        for m in milestones(total_timesteps, num_evaluations)
-    )
+def padded_extents(configs: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """Array sizes that hold the run of every given config: each paddable maximum, and the largest minibatch."""
+    lanes = [lane_sizes(config) for config in configs]
+    extents = {name: max(getattr(lane, name) for lane in lanes) for name in Lane._fields}
+    extents["minibatch_size"] = max(lane.num_envs * lane.rollout_length // lane.num_minibatches for lane in lanes)
+    return extents
 
 
 def check_config(config: dict[str, Any]) -> None:
     """Raise ValueError naming the key if a run with this config cannot be built."""
     shape_of(config)
+    lane_sizes(config)
     for key in VECTORIZED:
         value = config["algorithm"]["hyperparam"][key[len(HP):]]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
@@ -158,15 +173,27 @@ def _init(shape: Shape, env: EnvSpec, key: jax.Array) -> dict[str, Any]:
     return {"actor": actor.init(actor_key, dummy), "critic": critic.init(critic_key, dummy)}
 
 
-def make_train(config: dict[str, Any], env: EnvSpec) -> Callable[[dict[str, jax.Array], jax.Array], TrainOutput]:
-    """The train function for this config's structure; hparams are traced per call."""
+def _where(on: jax.Array, new: Any, old: Any) -> Any:
+    """`new` where `on`, else `old`, leaf by leaf; `on` broadcasts over leading axes."""
+    return jax.tree.map(lambda a, b: jnp.where(on.reshape(on.shape + (1,) * (a.ndim - on.ndim)), a, b), new, old)
+
+
+def _masked_mean(x: jax.Array, weight: jax.Array) -> jax.Array:
+    return jnp.sum(jnp.where(weight > 0, x, 0.0)) / jnp.sum(weight)
+
+
+def make_train(
+    config: dict[str, Any], env: EnvSpec, extents: dict[str, int]
+) -> Callable[[dict[str, jax.Array], jax.Array], TrainOutput]:
+    """The train function for this config's structure, with arrays of the sizes in `extents`."""
     shape = shape_of(config)
     actor, critic = make_networks(shape, env)
-    num_steps = shape.num_envs * shape.rollout_length
-    minibatch_size = num_steps // shape.num_minibatches
-    is_eval = np.zeros(shape.num_updates, dtype=bool)
-    is_eval[list(shape.eval_updates)] = True
-    is_eval = jnp.asarray(is_eval)
+    num_envs, rollout_length = extents["num_envs"], extents["rollout_length"]
+    minibatch_size = extents["minibatch_size"]
+    env_index = jnp.arange(num_envs)
+
+    def per_env(key):
+        return jax.vmap(jax.random.fold_in, in_axes=(None, 0))(key, env_index)
 
     def policy(actor_params, obs, key):
         if env.discrete:
@@ -177,85 +204,98 @@ def make_train(config: dict[str, Any], env: EnvSpec) -> Callable[[dict[str, jax.
         action = mean + jnp.exp(log_std) * jax.random.normal(key, mean.shape)
         return action, _gaussian_log_prob(mean, log_std, action), jnp.clip(action, env.action_low, env.action_high)
 
-    def greedy(actor_params, obs):
-        if env.discrete:
-            return jnp.argmax(actor.apply(actor_params, obs), axis=-1)
-        mean, _ = actor.apply(actor_params, obs)
-        return jnp.clip(mean, env.action_low, env.action_high)
+    def greedy(actor_params):
+        def act(obs):
+            if env.discrete:
+                return jnp.argmax(actor.apply(actor_params, obs), axis=-1)
+            mean, _ = actor.apply(actor_params, obs)
+            return jnp.clip(mean, env.action_low, env.action_high)
+
+        return act
 
     def env_step(keys, state, action):
         return jax.vmap(env.env.step, in_axes=(0, 0, 0, None))(keys, state, action, env.params)
 
-    def env_reset(keys):
-        return jax.vmap(env.env.reset, in_axes=(0, None))(keys, env.params)
-
-    def optimizer(lr, max_grad_norm):
-        updates_per_run = shape.num_updates * shape.update_epochs * shape.num_minibatches
+    def optimizer(lr, max_grad_norm, updates_per_run):
         if shape.anneal_lr:
-            learning_rate = lambda count: lr * (1.0 - count / updates_per_run)  # noqa: E731
+            learning_rate = lambda count: lr * (1.0 - count / updates_per_run)
         else:
             learning_rate = lr
         return optax.chain(optax.clip_by_global_norm(max_grad_norm), optax.adam(learning_rate, eps=1e-5))
 
-    def evaluate(actor_params, key):
-        reset_key, step_key = jax.random.split(key)
-        obs, state = env_reset(jax.random.split(reset_key, shape.num_eval_episodes))
-
-        def step(carry, step_key):
-            obs, state, total, alive = carry
-            keys = jax.random.split(step_key, shape.num_eval_episodes)
-            obs, state, reward, terminated, truncated, _ = env_step(keys, state, greedy(actor_params, obs))
-            total = total + reward * alive
-            alive = alive * (1.0 - jnp.logical_or(terminated, truncated))
-            return (obs, state, total, alive), None
-
-        ones = jnp.ones(shape.num_eval_episodes)
-        (_, _, total, _), _ = jax.lax.scan(
-            step, (obs, state, 0.0 * ones, ones), jax.random.split(step_key, env.max_steps)
-        )
-        return total.mean()
-
     def train(hparams: dict[str, jax.Array], key: jax.Array) -> TrainOutput:
         hp = {k[len(HP):]: v for k, v in hparams.items()}
-        params = _init(shape, env, key)
-        actor_tx = optimizer(hp["actor_lr"], hp["max_grad_norm"])
-        critic_tx = optimizer(hp["critic_lr"], hp["max_grad_norm"])
-        env_key, loop_key, eval_key = jax.random.split(jax.random.fold_in(key, 1), 3)
-        obs, env_state = env_reset(jax.random.split(env_key, shape.num_envs))
+        lane = Lane(*(hp[name] for name in Lane._fields))
+        steps_per_update = lane.num_envs * lane.rollout_length
+        num_updates = shape.total_timesteps // steps_per_update
+        lane_minibatch = steps_per_update // lane.num_minibatches
+        updates_per_run = num_updates * lane.update_epochs * lane.num_minibatches
+        env_live = env_index < lane.num_envs
+        due = eval_iterations(shape.total_timesteps, shape.num_evaluations, steps_per_update, num_updates)
 
-        def rollout_step(carry, step_key):
-            params, env_state, obs = carry
+        params = _init(shape, env, key)
+        actor_tx = optimizer(hp["actor_lr"], hp["max_grad_norm"], updates_per_run)
+        critic_tx = optimizer(hp["critic_lr"], hp["max_grad_norm"], updates_per_run)
+        env_key, loop_key, eval_key = jax.random.split(jax.random.fold_in(key, 1), 3)
+        obs, env_state = jax.vmap(env.env.reset, in_axes=(0, None))(per_env(env_key), env.params)
+
+        def act(params, env_state, obs, step_key):
             action_key, env_key = jax.random.split(step_key)
-            action, log_prob, env_action = policy(params["actor"], obs, action_key)
-            value = critic.apply(params["critic"], obs)
-            next_obs, env_state, reward, terminated, truncated, info = env_step(
-                jax.random.split(env_key, shape.num_envs), env_state, env_action
+            action, log_prob, env_action = jax.vmap(policy, in_axes=(None, 0, 0))(
+                params["actor"], obs, per_env(action_key)
             )
+            value = critic.apply(params["critic"], obs)
+            next_obs, env_state, reward, terminated, truncated, info = env_step(per_env(env_key), env_state, env_action)
             transition = Transition(
                 obs, action, log_prob, value, reward,
                 terminated.astype(jnp.float32), truncated.astype(jnp.float32), info["final_observation"],
             )
-            return (params, env_state, next_obs), transition
+            return env_state, next_obs, transition
+
+        def rollout(params, env_state, obs, rollout_key, training):
+            """The lane's rollout_length steps of its num_envs envs, into a [rollout_length, num_envs] buffer."""
+
+            def step(t, carry):
+                env_state, obs, buffer = carry
+                next_state, next_obs, transition = act(params, env_state, obs, jax.random.fold_in(rollout_key, t))
+                advance = env_live & training & (t < lane.rollout_length)
+                env_state, obs = _where(advance, (next_state, next_obs), (env_state, obs))
+                buffer = jax.tree.map(lambda b, x: b.at[t].set(x), buffer, transition)
+                return env_state, obs, buffer
+
+            spec = jax.eval_shape(act, params, env_state, obs, rollout_key)[2]
+            buffer = jax.tree.map(lambda x: jnp.zeros((rollout_length,) + x.shape, x.dtype), spec)
+            length = max_over_lanes(jnp.where(training, lane.rollout_length, 0))
+            return jax.lax.fori_loop(0, length, step, (env_state, obs, buffer)), length
 
         def advantages(params, traj: Transition, last_obs):
             # A truncated step is not an end of the task: bootstrap from its final observation.
             final_value = critic.apply(params["critic"], traj.final_obs)
             reward = traj.reward + hp["gamma"] * final_value * traj.truncated * (1.0 - traj.terminated)
             done = jnp.maximum(traj.terminated, traj.truncated)
-            next_values = jnp.concatenate([traj.value[1:], critic.apply(params["critic"], last_obs)[None]])
+            t = jnp.arange(rollout_length)
+            last = (t + 1 >= lane.rollout_length)[:, None]
+            next_values = jnp.where(last, critic.apply(params["critic"], last_obs), jnp.roll(traj.value, -1, axis=0))
 
             def gae_step(gae, step):
-                reward, value, next_value, done = step
+                reward, value, next_value, done, live = step
                 delta = reward + hp["gamma"] * next_value * (1.0 - done) - value
-                gae = delta + hp["gamma"] * hp["gae_lambda"] * (1.0 - done) * gae
+                gae = jnp.where(live, delta + hp["gamma"] * hp["gae_lambda"] * (1.0 - done) * gae, 0.0)
                 return gae, gae
 
-            _, adv = jax.lax.scan(
-                gae_step, jnp.zeros(shape.num_envs), (reward, traj.value, next_values, done), reverse=True
-            )
+            steps = (reward, traj.value, next_values, done, t < lane.rollout_length)
+            _, adv = jax.lax.scan(gae_step, jnp.zeros(num_envs), steps, reverse=True)
             return adv, adv + traj.value
 
-        def actor_loss(actor_params, batch, adv):
+        def shuffle(key):
+            """Flat [rollout_length * num_envs] positions, the lane's own transitions first, ranked by
+            random bits of their unpadded index: the order its solo run draws."""
+            t, e = jnp.divmod(jnp.arange(rollout_length * num_envs), num_envs)
+            mine = (t < lane.rollout_length) & (e < lane.num_envs)
+            rank = jax.vmap(lambda i: jax.random.bits(jax.random.fold_in(key, i)))(t * lane.num_envs + e)
+            return jnp.lexsort((rank, ~mine))
+
+        def actor_loss(actor_params, batch, adv, weight):
             if env.discrete:
                 logits = actor.apply(actor_params, batch.obs)
                 log_prob = _categorical_log_prob(logits, batch.action)
@@ -264,61 +304,69 @@ def make_train(config: dict[str, Any], env: EnvSpec) -> Callable[[dict[str, jax.
                 mean, log_std = actor.apply(actor_params, batch.obs)
                 log_prob = _gaussian_log_prob(mean, log_std, batch.action)
                 entropy = jnp.sum(log_std + 0.5 * jnp.log(2 * jnp.pi * jnp.e), axis=-1)
-            adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+            adv_mean = _masked_mean(adv, weight)
+            adv = (adv - adv_mean) / (jnp.sqrt(_masked_mean((adv - adv_mean) ** 2, weight)) + 1e-8)
             ratio = jnp.exp(log_prob - batch.log_prob)
             clipped = jnp.clip(ratio, 1.0 - hp["clip_eps"], 1.0 + hp["clip_eps"])
-            return -jnp.minimum(ratio * adv, clipped * adv).mean() - hp["ent_coef"] * entropy.mean()
+            surrogate = _masked_mean(jnp.minimum(ratio * adv, clipped * adv), weight)
+            return -surrogate - hp["ent_coef"] * _masked_mean(entropy, weight)
 
-        def critic_loss(critic_params, batch, targets):
+        def critic_loss(critic_params, batch, targets, weight):
             value = critic.apply(critic_params, batch.obs)
             clipped = batch.value + jnp.clip(value - batch.value, -hp["clip_eps"], hp["clip_eps"])
-            loss = 0.5 * jnp.maximum((value - targets) ** 2, (clipped - targets) ** 2).mean()
+            loss = 0.5 * _masked_mean(jnp.maximum((value - targets) ** 2, (clipped - targets) ** 2), weight)
             return hp["vf_coef"] * loss
 
-        def minibatch_step(state, minibatch):
-            params, opt_states = state
-            batch, adv, targets = minibatch
-            actor_grads = jax.grad(actor_loss)(params["actor"], batch, adv)
-            critic_grads = jax.grad(critic_loss)(params["critic"], batch, targets)
-            actor_updates, actor_opt = actor_tx.update(actor_grads, opt_states[0], params["actor"])
-            critic_updates, critic_opt = critic_tx.update(critic_grads, opt_states[1], params["critic"])
-            params = {
-                "actor": optax.apply_updates(params["actor"], actor_updates),
-                "critic": optax.apply_updates(params["critic"], critic_updates),
-            }
-            return (params, (actor_opt, critic_opt)), None
+        def learn(params, opt_states, data, epoch_key, training):
+            """update_epochs passes of num_minibatches minibatches; masked ones change nothing."""
+            flat = jax.tree.map(lambda x: x.reshape((rollout_length * num_envs,) + x.shape[2:]), data)
+            weight = (jnp.arange(minibatch_size) < lane_minibatch).astype(jnp.float32)
 
-        def epoch_step(state, epoch_key):
-            flat = jax.tree.map(lambda x: x.reshape((num_steps,) + x.shape[2:]), state[2])
-            order = jax.random.permutation(epoch_key, num_steps)
-            minibatches = jax.tree.map(
-                lambda x: x[order].reshape((shape.num_minibatches, minibatch_size) + x.shape[1:]), flat
-            )
-            learner, _ = jax.lax.scan(minibatch_step, state[:2], minibatches)
-            return learner + (state[2],), None
+            def epoch_step(epoch, learner):
+                order = shuffle(jax.random.fold_in(epoch_key, epoch))
+                in_epoch = training & (epoch < lane.update_epochs)
 
-        def update_step(carry, update):
-            params, opt_states, env_state, obs, key = carry
-            key, rollout_key, epoch_key = jax.random.split(key, 3)
-            (params, env_state, last_obs), traj = jax.lax.scan(
-                rollout_step, (params, env_state, obs), jax.random.split(rollout_key, shape.rollout_length)
+                def minibatch_step(j, learner):
+                    params, opt_states = learner
+                    take = jnp.take(order, j * lane_minibatch + jnp.arange(minibatch_size), mode="clip")
+                    batch, adv, targets = jax.tree.map(lambda x: x[take], flat)
+                    actor_grads = jax.grad(actor_loss)(params["actor"], batch, adv, weight)
+                    critic_grads = jax.grad(critic_loss)(params["critic"], batch, targets, weight)
+                    actor_updates, actor_opt = actor_tx.update(actor_grads, opt_states[0], params["actor"])
+                    critic_updates, critic_opt = critic_tx.update(critic_grads, opt_states[1], params["critic"])
+                    stepped = (
+                        {
+                            "actor": optax.apply_updates(params["actor"], actor_updates),
+                            "critic": optax.apply_updates(params["critic"], critic_updates),
+                        },
+                        (actor_opt, critic_opt),
+                    )
+                    return _where(in_epoch & (j < lane.num_minibatches), stepped, learner)
+
+                count = max_over_lanes(jnp.where(in_epoch, lane.num_minibatches, 0))
+                return jax.lax.fori_loop(0, count, minibatch_step, learner)
+
+            count = max_over_lanes(jnp.where(training, lane.update_epochs, 0))
+            return jax.lax.fori_loop(0, count, epoch_step, (params, opt_states))
+
+        def update_step(update, carry):
+            params, opt_states, env_state, obs, scores, slots = carry
+            training = update < num_updates
+            rollout_key, epoch_key = jax.random.split(jax.random.fold_in(loop_key, update))
+            (env_state, obs, traj), length = rollout(params, env_state, obs, rollout_key, training)
+            adv, targets = advantages(params, traj, obs)
+            params, opt_states = learn(params, opt_states, (traj, adv, targets), epoch_key, training)
+            scores = record_due_evaluations(
+                update, due, scores,
+                lambda: evaluate(env, greedy(params["actor"]), jax.random.fold_in(eval_key, update), shape.num_eval_episodes),
             )
-            adv, targets = advantages(params, traj, last_obs)
-            data = (traj, adv, targets)
-            (params, opt_states, _), _ = jax.lax.scan(
-                epoch_step, (params, opt_states, data), jax.random.split(epoch_key, shape.update_epochs)
-            )
-            score = jax.lax.cond(
-                is_eval[update],
-                lambda: evaluate(params["actor"], jax.random.fold_in(eval_key, update)),
-                lambda: jnp.float32(jnp.nan),
-            )
-            return (params, opt_states, env_state, last_obs, key), score
+            return params, opt_states, env_state, obs, scores, slots + length * num_envs
 
         opt_states = (actor_tx.init(params["actor"]), critic_tx.init(params["critic"]))
-        carry = (params, opt_states, env_state, obs, loop_key)
-        (params, *_), scores = jax.lax.scan(update_step, carry, jnp.arange(shape.num_updates))
-        return TrainOutput(params=params, returns=scores[np.asarray(shape.eval_updates)])
+        scores = jnp.full(shape.num_evaluations, jnp.nan, jnp.float32)
+        carry = (params, opt_states, env_state, obs, scores, jnp.int32(0))
+        params, opt_states, _, _, scores, slots = jax.lax.fori_loop(0, max_over_lanes(num_updates), update_step, carry)
+        return TrainOutput(params, opt_states, scores, num_updates * steps_per_update, slots)
 
     return train
 

@@ -1,22 +1,26 @@
 """Runs units on compiled train functions: one compilation per structure and lane count.
 
-A unit runs lanes x seeds trainings under one vmap (sample-major: the seeds of a sample are
-adjacent), and its outputs are reshaped to [lanes, seeds, ...]. Each training's key is
+A unit runs lanes x seeds trainings under one vmap named LANES (sample-major: the seeds of a
+sample are adjacent), and its outputs are reshaped to [lanes, seeds, ...]. Each training's key is
 fold_in(fold_in(PRNGKey(seed), sample_id), seed_index), computed inside the compiled function
-from the sample ids, so a lane's result does not depend on its batch or position. Padded lanes
-repeat the last real sample and are dropped from the output.
+from the sample ids, so a lane's result does not depend on its batch or position. A structure's
+array sizes (`extents`, the largest paddable values among the sweep's samples of that structure)
+are fixed when it compiles. Padded lanes repeat the last real sample and are dropped from the
+output.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from types import ModuleType
-from typing import Any, Sequence
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from hyperlax.algos.common import LANES, TrainOutput
 from hyperlax.config import flatten, merge, unflatten
 from hyperlax.envs import EnvSpec
 from hyperlax.plan import Unit
@@ -36,34 +40,52 @@ def leaf_name(path: tuple) -> str:
     return "/".join(str(getattr(k, "key", getattr(k, "idx", k))) for k in path)
 
 
+class UnitResult(NamedTuple):
+    output: TrainOutput  # numpy leaves [samples, seeds, ...], padded lanes dropped
+    env_steps: int  # env steps the unit's samples took
+    slots: int  # env-step slots computed by all its lanes, padded lanes included
+
+
 class Executor:
     """Compiles and caches train functions and runs units on them; counts compilations."""
 
-    def __init__(self, algo: ModuleType, base_config: dict[str, Any], env: EnvSpec, num_seeds: int, seed: int):
+    def __init__(
+        self,
+        algo: ModuleType,
+        base_config: dict[str, Any],
+        env: EnvSpec,
+        num_seeds: int,
+        seed: int,
+        extents: dict[str, dict[str, int]],
+    ):
+        """`extents` maps each unit structure to the array sizes it compiles with."""
         self.algo, self.base_config, self.env = algo, base_config, env
-        self.num_seeds, self.seed = num_seeds, seed
+        self.num_seeds, self.seed, self.extents = num_seeds, seed, extents
         self.compiled: dict[tuple[str, int], Any] = {}
         self.compile_count = 0
         self.compile_s = 0.0
+        self.env_steps = 0  # over every unit run, for the sweep's padding fraction
+        self.slots = 0
 
     def _inputs(self, samples: Sequence[dict[str, Any]], sample_ids: Sequence[int], lanes: int):
         padded = list(range(len(samples))) + [len(samples) - 1] * (lanes - len(samples))
         configs = [flatten(config_for(self.base_config, samples[i])) for i in padded]
         hparams = {k: jnp.asarray([c[k] for c in configs], jnp.float32) for k in self.algo.VECTORIZED}
+        hparams.update({k: jnp.asarray([c[k] for c in configs], jnp.int32) for k in self.algo.PADDABLE})
         ids = jnp.asarray([sample_ids[i] for i in padded], jnp.int32)
         return hparams, ids, jnp.int32(self.seed)
 
     def _compile(self, unit: Unit, config: dict[str, Any], args) -> Any:
         key = (unit.structure, unit.lanes)
         if key not in self.compiled:
-            train = self.algo.make_train(config, self.env)
+            train = self.algo.make_train(config, self.env, self.extents[unit.structure])
             seeds = self.num_seeds
 
             def lanes_fn(hparams, sample_ids, seed):
-                repeat = lambda x: jnp.repeat(x, seeds, axis=0)  # noqa: E731
+                repeat = lambda x: jnp.repeat(x, seeds, axis=0)
                 seed_indices = jnp.tile(jnp.arange(seeds), sample_ids.shape[0])
                 keys = jax.vmap(lane_key, in_axes=(None, 0, 0))(seed, repeat(sample_ids), seed_indices)
-                output = jax.vmap(train)(jax.tree.map(repeat, hparams), keys)
+                output = jax.vmap(train, axis_name=LANES)(jax.tree.map(repeat, hparams), keys)
                 return jax.tree.map(lambda x: x.reshape((-1, seeds) + x.shape[1:]), output)
 
             start = time.perf_counter()
@@ -72,15 +94,22 @@ class Executor:
             self.compile_count += 1
         return self.compiled[key]
 
-    def run_unit(self, unit: Unit, samples: Sequence[dict[str, Any]]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """Train the unit's samples (given in unit.sample_ids order).
-
-        Returns the mean returns [samples, seeds, milestones] and the final parameters, one array
-        [samples, seeds, ...] per leaf, padded lanes dropped.
-        """
+    def run_unit(self, unit: Unit, samples: Sequence[dict[str, Any]]) -> UnitResult:
+        """Train the unit's samples (given in unit.sample_ids order)."""
         args = self._inputs(samples, unit.sample_ids, unit.lanes)
         compiled = self._compile(unit, config_for(self.base_config, samples[0]), args)
         output = jax.device_get(compiled(*args))
         n = len(samples)
-        params = {leaf_name(path): np.asarray(leaf)[:n] for path, leaf in jax.tree_util.tree_leaves_with_path(output.params)}
-        return np.asarray(output.returns)[:n], params
+        result = UnitResult(
+            output=jax.tree.map(lambda x: np.asarray(x)[:n], output),
+            env_steps=int(np.sum(output.env_steps[:n], dtype=np.int64)),
+            slots=int(np.sum(output.slots, dtype=np.int64)),
+        )
+        self.env_steps += result.env_steps
+        self.slots += result.slots
+        return result
+
+
+def params_by_leaf(params: Any) -> dict[str, np.ndarray]:
+    """Parameter leaves by their path name ("actor/params/Dense_0/kernel")."""
+    return {leaf_name(path): leaf for path, leaf in jax.tree_util.tree_leaves_with_path(params)}

@@ -10,23 +10,31 @@ import dataclasses
 import logging
 import platform
 import time
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from hyperlax import store
 from hyperlax.algos import ALGORITHMS
-from hyperlax.algos.ppo import milestones
+from hyperlax.algos.common import milestones
 from hyperlax.config import flatten, merge
 from hyperlax.envs import make_env
-from hyperlax.plan import Batch, fingerprint, make_plan
+from hyperlax.plan import Batch, fingerprint, make_plan, members
 from hyperlax.recipes import Recipe
-from hyperlax.run.executor import Executor, config_for
+from hyperlax.run.executor import Executor, config_for, params_by_leaf
 
 log = logging.getLogger("hyperlax")
 
@@ -57,6 +65,7 @@ class Prepared:
     base_config: dict[str, Any]
     samples: list[dict[str, Any]]
     plan: list[Batch]
+    extents: dict[str, dict[str, int]]  # unit structure -> array sizes its function compiles with
     fingerprint: str
 
 
@@ -80,12 +89,26 @@ def prepare(recipe: Recipe, samples: list[dict[str, Any]], settings: Settings, s
             algo.check_config(config_for(base_config, sample))
         except ValueError as err:
             raise ValueError(f"sample {sample_id} ({sample}): {err}") from None
-    structural = [k for k in flatten(base_config) if k not in algo.VECTORIZED]
+    structural = [k for k in flatten(base_config) if k not in algo.VECTORIZED + algo.PADDABLE]
     plan = make_plan(
-        samples, structural, settings.hparam_batch_size, settings.group_by_structural_hparams, settings.sequential
+        samples, structural, algo.PADDABLE, settings.hparam_batch_size,
+        settings.group_by_structural_hparams, settings.sequential,
     )
+    extents = {
+        structure: algo.padded_extents([config_for(base_config, samples[i]) for i in ids])
+        for structure, ids in members(plan).items()
+    }
     recorded = {"source": source, "seed": settings.seed, "num_seeds": settings.num_seeds, "base_config": base_config}
-    return Prepared(recipe, settings, base_config, samples, plan, fingerprint(samples, plan, recorded))
+    return Prepared(recipe, settings, base_config, samples, plan, extents, fingerprint(samples, plan, recorded))
+
+
+def make_executor(prepared: Prepared) -> Executor:
+    """An executor for the prepared sweep's algorithm, env, seeds and extents."""
+    config = prepared.base_config
+    return Executor(
+        ALGORITHMS[config["algorithm"]["name"]], config, make_env(config["env"]),
+        prepared.settings.num_seeds, prepared.settings.seed, prepared.extents,
+    )
 
 
 def versions() -> dict[str, str]:
@@ -145,8 +168,7 @@ def execute(
     console = console or Console(stderr=True)
     started = time.perf_counter()
     config = prepared.base_config
-    algo = ALGORITHMS[config["algorithm"]["name"]]
-    executor = Executor(algo, config, make_env(config["env"]), prepared.settings.num_seeds, prepared.settings.seed)
+    executor = make_executor(prepared)
     steps = milestones(config["training"]["total_timesteps"], config["training"]["num_evaluations"])
     keys = list(prepared.samples[0]) if prepared.samples else []
     todo = [b for b in prepared.plan if not store.is_complete(root / "samples" / b.name)]
@@ -176,19 +198,28 @@ def execute(
 def run_batch(executor: Executor, batch: Batch, samples: Sequence[dict[str, Any]], directory: Path, steps: list[int]) -> None:
     start = time.perf_counter()
     compiles = executor.compile_count
-    returns, params = [], {}
+    returns, params, env_steps, slots = [], {}, 0, 0
     for unit in batch.units:
-        unit_returns, unit_params = executor.run_unit(unit, [samples[i] for i in unit.sample_ids])
-        returns.append(unit_returns)
+        result = executor.run_unit(unit, [samples[i] for i in unit.sample_ids])
+        returns.append(result.output.returns)
+        env_steps, slots = env_steps + result.env_steps, slots + result.slots
         for row, sample_id in enumerate(unit.sample_ids):  # structures differ in shape: one entry per sample
-            params.update({f"sample_{sample_id}/{name}": leaf[row] for name, leaf in unit_params.items()})
+            params.update({f"sample_{sample_id}/{name}": leaf[row] for name, leaf in params_by_leaf(result.output.params).items()})
     info = {
         "wall_s": round(time.perf_counter() - start, 3),
         "compiles": executor.compile_count - compiles,
-        "units": [{"sample_ids": list(u.sample_ids), "lanes": u.lanes} for u in batch.units],
+        "env_steps": env_steps,
+        "padding_fraction": round(1.0 - env_steps / slots, 4),
+        "units": [
+            {"sample_ids": list(u.sample_ids), "lanes": u.lanes, "extents": executor.extents[u.structure]}
+            for u in batch.units
+        ],
     }
     store.write_batch(directory, {i: samples[i] for i in batch.sample_ids}, np.concatenate(returns), steps, params, info)
-    log.info("%s done: %d samples in %.1fs", batch.name, len(batch.sample_ids), info["wall_s"])
+    log.info(
+        "%s done: %d samples in %.1fs, %.0f%% of lane-steps padding",
+        batch.name, len(batch.sample_ids), info["wall_s"], 100 * info["padding_fraction"],
+    )
 
 
 def summarize(
@@ -202,6 +233,7 @@ def summarize(
         "batches_skipped_on_resume": skipped,
         "compile_count": executor.compile_count,
         "compile_s": round(executor.compile_s, 3),
+        "padding_fraction": round(1.0 - executor.env_steps / executor.slots, 4) if executor.slots else 0.0,
         "wall_s": round(wall_s, 3),
         "ranked_by": metric,
         "best": [

@@ -1,0 +1,85 @@
+"""What every algorithm shares: the vmap axis, a run's output, milestones and greedy evaluation.
+
+A train function runs under `jax.vmap(train, axis_name=LANES)` (the executor's one vmap over
+sample x seed lanes). Lanes may differ in traced values, including loop lengths; work that only
+some lanes need runs when any lane of the batch needs it (`lax.pmax` over LANES), and its result is
+kept only by those lanes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from hyperlax.envs import EnvSpec
+
+LANES = "lanes"
+
+
+class TrainOutput(NamedTuple):
+    params: Any  # network parameters after the last update
+    opt_state: Any  # optimizer states after the last update
+    returns: jax.Array  # [num_evaluations] mean greedy episodic return at each milestone
+    env_steps: jax.Array  # env steps this lane took
+    slots: jax.Array  # env-step slots this lane computed, padding included (>= env_steps)
+
+
+def milestones(total_timesteps: int, num_evaluations: int) -> list[int]:
+    """Evenly spaced env-step milestones, the last one at the budget; the same for every lane."""
+    return [round(total_timesteps * (i + 1) / num_evaluations) for i in range(num_evaluations)]
+
+
+def eval_iterations(total_timesteps: int, num_evaluations: int, steps_per_iteration, num_iterations) -> jax.Array:
+    """For each milestone, the iteration after which a lane has taken that many env steps.
+
+    `steps_per_iteration` and `num_iterations` may be traced per lane; the result is int32
+    [num_evaluations], never past the lane's last iteration.
+    """
+    steps = jnp.asarray(milestones(total_timesteps, num_evaluations), jnp.int32)
+    first = jnp.maximum(1, -(-steps // steps_per_iteration))
+    return jnp.minimum(num_iterations, first) - 1
+
+
+def any_lane(flag: jax.Array) -> jax.Array:
+    """True (unbatched) when `flag` holds for any lane of the batch."""
+    return jax.lax.pmax(flag.astype(jnp.int32), LANES) > 0
+
+
+def max_over_lanes(value: jax.Array) -> jax.Array:
+    """The largest `value` over the lanes of the batch (unbatched), e.g. a shared loop length."""
+    return jax.lax.pmax(value, LANES)
+
+
+def evaluate(env: EnvSpec, greedy: Callable[[jax.Array], jax.Array], key: jax.Array, num_episodes: int) -> jax.Array:
+    """Mean undiscounted return of `num_episodes` episodes of the greedy policy (obs -> action)."""
+    reset_key, step_key = jax.random.split(key)
+    obs, state = jax.vmap(env.env.reset, in_axes=(0, None))(jax.random.split(reset_key, num_episodes), env.params)
+    step = jax.vmap(env.env.step, in_axes=(0, 0, 0, None))
+
+    def body(carry, step_key):
+        obs, state, total, alive = carry
+        keys = jax.random.split(step_key, num_episodes)
+        obs, state, reward, terminated, truncated, _ = step(keys, state, greedy(obs), env.params)
+        total = total + reward * alive
+        alive = alive * (1.0 - jnp.logical_or(terminated, truncated))
+        return (obs, state, total, alive), None
+
+    ones = jnp.ones(num_episodes)
+    (_, _, total, _), _ = jax.lax.scan(body, (obs, state, 0.0 * ones, ones), jax.random.split(step_key, env.max_steps))
+    return total.mean()
+
+
+def record_due_evaluations(
+    iteration: jax.Array, due: jax.Array, scores: jax.Array, run_evaluation: Callable[[], jax.Array]
+) -> jax.Array:
+    """Write `run_evaluation()` into every slot of `scores` whose due iteration is `iteration`.
+
+    The evaluation runs only when some lane of the batch is due, so a batch evaluates at the
+    union of its lanes' due iterations instead of at every iteration.
+    """
+    mine = due == iteration
+    score = jax.lax.cond(any_lane(jnp.any(mine)), run_evaluation, lambda: jnp.float32(jnp.nan))
+    return jnp.where(mine, score, scores)
