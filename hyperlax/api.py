@@ -29,8 +29,9 @@ RANKABLE_METRICS = ("final_return", "best_return")
 class RunOptions:
     """Options shared by the sweep commands; None means: the default, or the recorded value on resume."""
 
-    hparam_batch_size: int | None = None
-    """Most configurations trained at once in one compiled function (default 16)."""
+    hparam_batch_size: int | Literal["auto"] | None = None
+    """Most configurations trained at once in one compiled function (default 16); auto: the most whose
+    memory estimate fits half the free device memory (RAM on a CPU)."""
     sequential: bool | None = None
     """Run one configuration at a time (run_XXXX directories). Default False."""
     group_by_structural_hparams: bool | None = None
@@ -132,6 +133,7 @@ def launch(
     return. Every error is raised before anything is compiled or written.
     """
     prepared = prepare(recipe, samples, settings, source)
+    arguments = {**arguments, "hparam_batch_size": prepared.settings.hparam_batch_size}  # "auto" resolved
     if stored is None:
         start(root, prepared, arguments, resume=False)
     else:
@@ -164,7 +166,7 @@ def run_sweep(
     env: str,
     output_root: str = "sweeps",
     resume: bool = False,
-    hparam_batch_size: int = 16,
+    hparam_batch_size: int | str = 16,
     group_by_structural_hparams: bool = False,
     sequential: bool = False,
     seed: int = 0,

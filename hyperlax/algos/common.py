@@ -27,6 +27,11 @@ class TrainOutput(NamedTuple):
     slots: jax.Array  # env-step slots this lane computed, padding included (>= env_steps)
 
 
+def tree_bytes(tree: Any) -> int:
+    """Bytes of a pytree's arrays (or of their shapes, from jax.eval_shape)."""
+    return sum(leaf.size * leaf.dtype.itemsize for leaf in jax.tree.leaves(tree))
+
+
 def milestones(total_timesteps: int, num_evaluations: int) -> list[int]:
     """Evenly spaced env-step milestones, the last one at the budget; the same for every lane."""
     return [round(total_timesteps * (i + 1) / num_evaluations) for i in range(num_evaluations)]

@@ -12,8 +12,9 @@ each lane is masked to do exactly what its solo run does.
   step counts are kept, never stepped with a zero gradient.
 - Its minibatches hold the data of its solo run's minibatches (the shuffle ranks its transitions
   by random bits of their unpadded index), and losses average over that data only.
-- Loop lengths are the largest among the lanes still training, so a lane that reached its budget
-  no longer adds rollout steps, epochs or minibatches of its own.
+- Loop lengths (rollout steps, epochs, minibatches, and the chunks of `chunk_size` transitions a
+  minibatch's gradient is summed over) are the largest among the lanes still training, so a lane
+  that reached its budget, or a small minibatch, costs no extra iterations.
 Truncated episodes (time limits) bootstrap from the critic's value of the final observation;
 terminated ones do not.
 """
@@ -34,6 +35,7 @@ from hyperlax.algos.common import (
     evaluate,
     max_over_lanes,
     record_due_evaluations,
+    tree_bytes,
 )
 from hyperlax.envs import EnvSpec
 from hyperlax.nets import ACTIVATIONS, Critic, DiscreteActor, GaussianActor
@@ -46,6 +48,7 @@ VECTORIZED = tuple(
 )
 # Integers that only set array extents and loop lengths: lanes may differ in them (padded and masked).
 PADDABLE = tuple(HP + name for name in ("num_envs", "rollout_length", "update_epochs", "num_minibatches"))
+ACTION_SPACES = ("discrete", "continuous")
 
 
 class Transition(NamedTuple):
@@ -139,11 +142,28 @@ def shape_of(config: dict[str, Any]) -> Shape:
 
 
 def padded_extents(configs: Sequence[dict[str, Any]]) -> dict[str, int]:
-    """Array sizes that hold the run of every given config: each paddable maximum, and the largest minibatch."""
+    """Array sizes that hold the run of every given config: each paddable maximum, the largest
+    minibatch, and the smallest one as the chunk that gradients are summed over."""
     lanes = [lane_sizes(config) for config in configs]
     extents = {name: max(getattr(lane, name) for lane in lanes) for name in Lane._fields}
-    extents["minibatch_size"] = max(lane.num_envs * lane.rollout_length // lane.num_minibatches for lane in lanes)
-    return extents
+    minibatches = [lane.num_envs * lane.rollout_length // lane.num_minibatches for lane in lanes]
+    return {**extents, "minibatch_size": max(minibatches), "chunk_size": min(minibatches)}
+
+
+def lane_bytes(config: dict[str, Any], env: EnvSpec, extents: dict[str, int]) -> int:
+    """Estimated bytes one lane keeps: parameters with Adam state and gradients, env states, the
+    rollout buffer and its flat copy, and one chunk's activations."""
+    shape = shape_of(config)
+    key = jax.random.PRNGKey(0)
+    params = tree_bytes(jax.eval_shape(lambda: _init(shape, env, key)))
+    env_state = tree_bytes(jax.eval_shape(lambda: env.env.reset(key, env.params)))
+    obs = 4 * int(np.prod(env.obs_shape))
+    action = 4 * (1 if env.discrete else env.num_actions)
+    transition = 2 * obs + action + 4 * 8  # Transition fields, advantage and target
+    steps = extents["num_envs"] * extents["rollout_length"]
+    widths = sum(shape.actor[0]) + sum(shape.critic[0])
+    activations = 3 * 4 * extents["chunk_size"] * widths  # forward and backward passes
+    return 5 * params + extents["num_envs"] * env_state + 2 * steps * transition + activations
 
 
 def check_config(config: dict[str, Any]) -> None:
@@ -178,8 +198,8 @@ def _where(on: jax.Array, new: Any, old: Any) -> Any:
     return jax.tree.map(lambda a, b: jnp.where(on.reshape(on.shape + (1,) * (a.ndim - on.ndim)), a, b), new, old)
 
 
-def _masked_mean(x: jax.Array, weight: jax.Array) -> jax.Array:
-    return jnp.sum(jnp.where(weight > 0, x, 0.0)) / jnp.sum(weight)
+def _masked_mean(x: jax.Array, mask: jax.Array) -> jax.Array:
+    return jnp.sum(jnp.where(mask, x, 0.0)) / jnp.sum(mask)
 
 
 def make_train(
@@ -189,7 +209,7 @@ def make_train(
     shape = shape_of(config)
     actor, critic = make_networks(shape, env)
     num_envs, rollout_length = extents["num_envs"], extents["rollout_length"]
-    minibatch_size = extents["minibatch_size"]
+    minibatch_size, chunk_size = extents["minibatch_size"], extents["chunk_size"]
     env_index = jnp.arange(num_envs)
 
     def per_env(key):
@@ -296,6 +316,7 @@ def make_train(
             return jnp.lexsort((rank, ~mine))
 
         def actor_loss(actor_params, batch, adv, weight):
+            """This chunk's share of the minibatch's actor loss (its terms over the lane's minibatch size)."""
             if env.discrete:
                 logits = actor.apply(actor_params, batch.obs)
                 log_prob = _categorical_log_prob(logits, batch.action)
@@ -304,23 +325,25 @@ def make_train(
                 mean, log_std = actor.apply(actor_params, batch.obs)
                 log_prob = _gaussian_log_prob(mean, log_std, batch.action)
                 entropy = jnp.sum(log_std + 0.5 * jnp.log(2 * jnp.pi * jnp.e), axis=-1)
-            adv_mean = _masked_mean(adv, weight)
-            adv = (adv - adv_mean) / (jnp.sqrt(_masked_mean((adv - adv_mean) ** 2, weight)) + 1e-8)
             ratio = jnp.exp(log_prob - batch.log_prob)
             clipped = jnp.clip(ratio, 1.0 - hp["clip_eps"], 1.0 + hp["clip_eps"])
-            surrogate = _masked_mean(jnp.minimum(ratio * adv, clipped * adv), weight)
-            return -surrogate - hp["ent_coef"] * _masked_mean(entropy, weight)
+            terms = -jnp.minimum(ratio * adv, clipped * adv) - hp["ent_coef"] * entropy
+            return jnp.sum(jnp.where(weight, terms, 0.0)) / lane_minibatch
 
         def critic_loss(critic_params, batch, targets, weight):
+            """This chunk's share of the minibatch's critic loss."""
             value = critic.apply(critic_params, batch.obs)
             clipped = batch.value + jnp.clip(value - batch.value, -hp["clip_eps"], hp["clip_eps"])
-            loss = 0.5 * _masked_mean(jnp.maximum((value - targets) ** 2, (clipped - targets) ** 2), weight)
-            return hp["vf_coef"] * loss
+            terms = 0.5 * hp["vf_coef"] * jnp.maximum((value - targets) ** 2, (clipped - targets) ** 2)
+            return jnp.sum(jnp.where(weight, terms, 0.0)) / lane_minibatch
 
         def learn(params, opt_states, data, epoch_key, training):
-            """update_epochs passes of num_minibatches minibatches; masked ones change nothing."""
+            """update_epochs passes of num_minibatches minibatches; masked ones change nothing.
+
+            A minibatch's gradient is summed over chunks of chunk_size transitions, as many as the
+            largest minibatch among the lanes still learning needs.
+            """
             flat = jax.tree.map(lambda x: x.reshape((rollout_length * num_envs,) + x.shape[2:]), data)
-            weight = (jnp.arange(minibatch_size) < lane_minibatch).astype(jnp.float32)
 
             def epoch_step(epoch, learner):
                 order = shuffle(jax.random.fold_in(epoch_key, epoch))
@@ -328,10 +351,27 @@ def make_train(
 
                 def minibatch_step(j, learner):
                     params, opt_states = learner
-                    take = jnp.take(order, j * lane_minibatch + jnp.arange(minibatch_size), mode="clip")
-                    batch, adv, targets = jax.tree.map(lambda x: x[take], flat)
-                    actor_grads = jax.grad(actor_loss)(params["actor"], batch, adv, weight)
-                    critic_grads = jax.grad(critic_loss)(params["critic"], batch, targets, weight)
+                    learning = in_epoch & (j < lane.num_minibatches)
+                    first = j * lane_minibatch
+                    whole = jnp.arange(minibatch_size)
+                    adv = flat[1][jnp.take(order, first + whole, mode="clip")]
+                    adv_mean = _masked_mean(adv, whole < lane_minibatch)
+                    adv_std = jnp.sqrt(_masked_mean((adv - adv_mean) ** 2, whole < lane_minibatch))
+
+                    def chunk_step(chunk, grads):
+                        offsets = chunk * chunk_size + jnp.arange(chunk_size)
+                        batch, adv, targets = jax.tree.map(lambda x: x[jnp.take(order, first + offsets, mode="clip")], flat)
+                        adv = (adv - adv_mean) / (adv_std + 1e-8)
+                        weight = offsets < lane_minibatch
+                        chunk_grads = (
+                            jax.grad(actor_loss)(params["actor"], batch, adv, weight),
+                            jax.grad(critic_loss)(params["critic"], batch, targets, weight),
+                        )
+                        return jax.tree.map(jnp.add, grads, chunk_grads)
+
+                    chunks = max_over_lanes(jnp.where(learning, -(-lane_minibatch // chunk_size), 0))
+                    zeros = jax.tree.map(jnp.zeros_like, (params["actor"], params["critic"]))
+                    actor_grads, critic_grads = jax.lax.fori_loop(0, chunks, chunk_step, zeros)
                     actor_updates, actor_opt = actor_tx.update(actor_grads, opt_states[0], params["actor"])
                     critic_updates, critic_opt = critic_tx.update(critic_grads, opt_states[1], params["critic"])
                     stepped = (
@@ -341,7 +381,7 @@ def make_train(
                         },
                         (actor_opt, critic_opt),
                     )
-                    return _where(in_epoch & (j < lane.num_minibatches), stepped, learner)
+                    return _where(learning, stepped, learner)
 
                 count = max_over_lanes(jnp.where(in_epoch, lane.num_minibatches, 0))
                 return jax.lax.fori_loop(0, count, minibatch_step, learner)

@@ -11,6 +11,7 @@ output.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from types import ModuleType
@@ -24,6 +25,9 @@ from hyperlax.algos.common import LANES, TrainOutput
 from hyperlax.config import flatten, merge, unflatten
 from hyperlax.envs import EnvSpec
 from hyperlax.plan import Unit
+from hyperlax.run.memory import MiB, is_out_of_memory
+
+log = logging.getLogger("hyperlax")
 
 
 def lane_key(seed: jax.Array, sample_id: jax.Array, seed_index: jax.Array) -> jax.Array:
@@ -78,7 +82,10 @@ class Executor:
     def _compile(self, unit: Unit, config: dict[str, Any], args) -> Any:
         key = (unit.structure, unit.lanes)
         if key not in self.compiled:
-            train = self.algo.make_train(config, self.env, self.extents[unit.structure])
+            extents = self.extents[unit.structure]
+            estimate = unit.lanes * self.num_seeds * self.algo.lane_bytes(config, self.env, extents)
+            log.info("compiling for %d lanes x %d seeds, memory estimate %.0f MiB", unit.lanes, self.num_seeds, estimate / MiB)
+            train = self.algo.make_train(config, self.env, extents)
             seeds = self.num_seeds
 
             def lanes_fn(hparams, sample_ids, seed):
@@ -89,13 +96,40 @@ class Executor:
                 return jax.tree.map(lambda x: x.reshape((-1, seeds) + x.shape[1:]), output)
 
             start = time.perf_counter()
-            self.compiled[key] = jax.jit(lanes_fn).lower(*args).compile()
+            compiled = jax.jit(lanes_fn).lower(*args).compile()
             self.compile_s += time.perf_counter() - start
             self.compile_count += 1
+            stats = compiled.memory_analysis()
+            if stats is not None:
+                needs = stats.argument_size_in_bytes + stats.output_size_in_bytes + stats.temp_size_in_bytes
+                log.info("compiled in %.1fs; XLA plans %.0f MiB", time.perf_counter() - start, needs / MiB)
+            self.compiled[key] = compiled
         return self.compiled[key]
 
     def run_unit(self, unit: Unit, samples: Sequence[dict[str, Any]]) -> UnitResult:
-        """Train the unit's samples (given in unit.sample_ids order)."""
+        """Train the unit's samples (given in unit.sample_ids order).
+
+        A unit that runs out of memory is split into two units of half the lanes, each run (and
+        split again if need be) on its own; its samples' results do not change.
+        """
+        try:
+            return self._run(unit, samples)
+        except Exception as error:  # only out-of-memory errors are retried
+            if unit.lanes == 1 or not is_out_of_memory(error):
+                raise
+        lanes = (unit.lanes + 1) // 2
+        log.warning("out of memory with %d lanes: retrying as units of %d lanes", unit.lanes, lanes)
+        parts = [
+            self.run_unit(Unit(unit.structure, unit.sample_ids[i : i + lanes], lanes), samples[i : i + lanes])
+            for i in range(0, len(samples), lanes)
+        ]
+        return UnitResult(
+            output=jax.tree.map(lambda *xs: np.concatenate(xs), *(p.output for p in parts)),
+            env_steps=sum(p.env_steps for p in parts),
+            slots=sum(p.slots for p in parts),
+        )
+
+    def _run(self, unit: Unit, samples: Sequence[dict[str, Any]]) -> UnitResult:
         args = self._inputs(samples, unit.sample_ids, unit.lanes)
         compiled = self._compile(unit, config_for(self.base_config, samples[0]), args)
         output = jax.device_get(compiled(*args))

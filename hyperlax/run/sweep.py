@@ -32,8 +32,9 @@ from hyperlax.algos import ALGORITHMS
 from hyperlax.algos.common import milestones
 from hyperlax.config import flatten, merge
 from hyperlax.envs import make_env
-from hyperlax.plan import Batch, fingerprint, make_plan, members
+from hyperlax.plan import Batch, fingerprint, make_plan, members, structure_of
 from hyperlax.recipes import Recipe
+from hyperlax.run import memory
 from hyperlax.run.executor import Executor, config_for, params_by_leaf
 
 log = logging.getLogger("hyperlax")
@@ -47,7 +48,7 @@ class SweepError(RuntimeError):
 class Settings:
     """Every choice that decides the samples, the batching or the results of a sweep."""
 
-    hparam_batch_size: int = 16
+    hparam_batch_size: int | str = 16  # or "auto": the largest batch that fits the memory available
     group_by_structural_hparams: bool = False
     sequential: bool = False
     seed: int = 0
@@ -90,6 +91,11 @@ def prepare(recipe: Recipe, samples: list[dict[str, Any]], settings: Settings, s
         except ValueError as err:
             raise ValueError(f"sample {sample_id} ({sample}): {err}") from None
     structural = [k for k in flatten(base_config) if k not in algo.VECTORIZED + algo.PADDABLE]
+    if settings.hparam_batch_size == "auto":
+        size = fitting_batch_size(algo, base_config, samples, structural, settings)
+        settings = dataclasses.replace(settings, hparam_batch_size=size)
+    elif not isinstance(settings.hparam_batch_size, int):
+        raise ValueError(f"--hparam-batch-size must be a positive integer or 'auto', got {settings.hparam_batch_size!r}")
     plan = make_plan(
         samples, structural, algo.PADDABLE, settings.hparam_batch_size,
         settings.group_by_structural_hparams, settings.sequential,
@@ -100,6 +106,24 @@ def prepare(recipe: Recipe, samples: list[dict[str, Any]], settings: Settings, s
     }
     recorded = {"source": source, "seed": settings.seed, "num_seeds": settings.num_seeds, "base_config": base_config}
     return Prepared(recipe, settings, base_config, samples, plan, extents, fingerprint(samples, plan, recorded))
+
+
+def fitting_batch_size(
+    algo: Any, base_config: dict[str, Any], samples: list[dict[str, Any]], structural: list[str], settings: Settings
+) -> int:
+    """The largest batch whose memory estimate (its largest structure, padded to every sample's extents) fits."""
+    env = make_env(base_config["env"])
+    configs = [config_for(base_config, s) for s in samples]
+    extents = algo.padded_extents(configs) if algo.PADDABLE else {}
+    one_per_structure = {structure_of(s, structural): c for s, c in zip(samples, configs)}
+    per_lane = max(algo.lane_bytes(c, env, extents) for c in one_per_structure.values())
+    free = memory.available_bytes()
+    size = memory.auto_batch_size(per_lane, settings.num_seeds, len(samples), free)
+    log.info(
+        "--hparam-batch-size auto: %d (%.1f MiB per lane x %d seeds, %.0f MiB available)",
+        size, per_lane / memory.MiB, settings.num_seeds, free / memory.MiB,
+    )
+    return size
 
 
 def make_executor(prepared: Prepared) -> Executor:
