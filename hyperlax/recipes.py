@@ -17,7 +17,7 @@ from typing import Any
 
 from hyperlax.algos import ALGORITHMS
 from hyperlax.config import flatten, merge
-from hyperlax.envs import check_env_config
+from hyperlax.envs import check_env_config, make_env
 from hyperlax.space.distributions import Distribution
 
 
@@ -96,6 +96,25 @@ def check_distributions(
             raise RecipeError(f"{source}: {key!r}: {problem}")
 
 
+def _algorithm_of(recipe_name: str) -> str:
+    """The algorithm.name of a shipped algorithm recipe."""
+    path = _resolve(recipe_name, "algo")
+    return _call(_load_module(path), path, "get_base_config")["algorithm"]["name"]
+
+
+def _check_action_space(algorithm: str, algo_path: Path, env_config: dict[str, Any], env: str) -> None:
+    """Raise RecipeError if the algorithm cannot act in the env, naming the shipped recipes that can."""
+    space = "discrete" if make_env(env_config).discrete else "continuous"
+    needs = ALGORITHMS[algorithm].ACTION_SPACES
+    if space in needs:
+        return
+    fitting = [name for name in available("algo") if space in ALGORITHMS[_algorithm_of(name)].ACTION_SPACES]
+    raise RecipeError(
+        f"{algo_path}: {algorithm} needs {' or '.join(needs)} actions, but the action space of {env} "
+        f"({env_config['gymnax_id']}) is {space}; algorithm recipes that fit it: {', '.join(fitting)}"
+    )
+
+
 def load_recipe(algo: str, env: str) -> Recipe:
     """Load, merge and check both recipes; every error names the file and the key."""
     algo_path, env_path = _resolve(algo, "algo"), _resolve(env, "env")
@@ -116,6 +135,7 @@ def load_recipe(algo: str, env: str) -> Recipe:
         check_env_config(base_config["env"])
     except ValueError as err:
         raise RecipeError(f"{env_path}: {err}") from None
+    _check_action_space(algorithm, algo_path, base_config["env"], env)
     return Recipe(
         algo_name=algo_path.stem,
         env_name=env_config["env"].get("name", env_path.stem),

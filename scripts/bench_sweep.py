@@ -1,13 +1,15 @@
-"""Benchmark: the same N PPO configurations run in several modes, in one process.
+"""Benchmark: the same N configurations of one algorithm recipe run in several modes, in one process.
 
-Prints one JSON object. Cases (100k env steps per configuration on CartPole-v1, 64x64 tanh MLPs):
-- same-shape (default, "R16"): 16 Sobol-sampled configurations of learning rates and coefficients, all with
-  4 envs x 128-step rollouts and 4 epochs x 4 minibatches; run sequential and batched.
-- mixed ("M16"): 16 Sobol samples that also draw rollout_length, num_envs, update_epochs and
-  num_minibatches (one architecture); run sequential, grouped (one batch per paddable
-  combination) and padded (one batch, masked lanes).
+Prints one JSON object. Samples are Sobol draws of the recipe's search space restricted to:
+- same-shape (default; "R16" for PPO): the float hyperparameters, every other value the recipe's
+  default (ppo_mlp: 4 envs x 128-step rollouts, 4 epochs x 4 minibatches, 64x64 tanh); run
+  sequential and batched.
+- mixed ("M16", PPO): the floats and the paddable integers (rollout_length, num_envs,
+  update_epochs, num_minibatches; one architecture); run sequential, grouped (one batch per
+  paddable combination) and padded (one batch, masked lanes).
 
-    python scripts/bench_sweep.py [--case same-shape|mixed] [--num-samples 16] [--total-timesteps 100000]
+    python scripts/bench_sweep.py [--algo ppo_mlp|dqn_mlp|sac_mlp] [--case same-shape|mixed]
+                                  [--num-samples 16] [--total-timesteps 100000] [--env gymnax.cartpole]
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 
 import jax
 
-from hyperlax.algos import ppo
+from hyperlax.algos import ALGORITHMS
 from hyperlax.recipes import load_recipe
 from hyperlax.run.sweep import Settings, make_executor, prepare
 from hyperlax.space import draw_samples
@@ -69,14 +71,19 @@ def main() -> None:
     parser.add_argument("--case", choices=("same-shape", "mixed"), default="same-shape")
     parser.add_argument("--num-samples", type=int, default=16)
     parser.add_argument("--total-timesteps", type=int, default=100_000)
-    parser.add_argument("--env", default="gymnax.cartpole")
+    parser.add_argument("--algo", default="ppo_mlp", help="algorithm recipe: ppo_mlp, dqn_mlp, sac_mlp, ...")
+    parser.add_argument("--env", default=None, help="default: gymnax.pendulum for SAC, else gymnax.cartpole")
     parser.add_argument("--num-evaluations", type=int, default=None, help="default: the recipe's")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     jax.config.update("jax_enable_compilation_cache", False)  # every compile is paid, as on a fresh sweep
 
-    recipe = load_recipe("ppo_mlp", args.env)
-    drawn = ppo.VECTORIZED + (ppo.PADDABLE if args.case == "mixed" else ())
+    env = args.env or ("gymnax.pendulum" if args.algo.startswith("sac") else "gymnax.cartpole")
+    recipe = load_recipe(args.algo, env)
+    algo = ALGORITHMS[recipe.base_config["algorithm"]["name"]]
+    if args.case == "mixed" and not algo.PADDABLE:
+        parser.error(f"--case mixed needs an algorithm with paddable values; {args.algo} has none")
+    drawn = algo.VECTORIZED + (algo.PADDABLE if args.case == "mixed" else ())
     recipe = dataclasses.replace(recipe, distributions={k: v for k, v in recipe.distributions.items() if k in drawn})
     samples = draw_samples(recipe.distributions, args.num_samples, "qmc_sobol", args.seed)
     common = dict(seed=args.seed, total_timesteps=args.total_timesteps, num_evaluations=args.num_evaluations)
@@ -90,13 +97,12 @@ def main() -> None:
     hp = recipe.base_config["algorithm"]["hyperparam"]
     result = {
         "case": ("M" if args.case == "mixed" else "R") + str(args.num_samples),
-        "env": args.env,
+        "algo": args.algo,
+        "env": env,
         "num_samples": args.num_samples,
         "total_timesteps": args.total_timesteps,
         "num_evaluations": prepared["sequential"].base_config["training"]["num_evaluations"],
-        "shape": {k: hp[k] for k in ("num_envs", "rollout_length", "update_epochs", "num_minibatches")}
-        if args.case == "same-shape"
-        else "drawn per sample",
+        "paddable": "drawn per sample" if args.case == "mixed" else {k: hp[k.rsplit(".", 1)[1]] for k in algo.PADDABLE},
         "device": f"{jax.devices()[0].platform}: {jax.devices()[0].device_kind}",
         "cpu_count": os.cpu_count(),
         "python": platform.python_version(),

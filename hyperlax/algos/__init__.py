@@ -1,7 +1,8 @@
-"""Algorithms, each a module with VECTORIZED, PADDABLE, check_config and make_train."""
+"""Algorithms: modules with VECTORIZED, PADDABLE, ACTION_SPACES, check_config, padded_extents,
+lane_bytes, init_params and make_train (see common.py for what train returns)."""
 
-from hyperlax.algos import ppo
+from hyperlax.algos import dqn, ppo, sac
 
-ALGORITHMS = {"ppo": ppo}
+ALGORITHMS = {"ppo": ppo, "dqn": dqn, "sac": sac}
 
 __all__ = ["ALGORITHMS"]

@@ -1,8 +1,14 @@
-"""gymnax environments, described by plain data so train functions can be built from them."""
+"""gymnax environments, described by plain data so train functions can be built from them.
+
+Observations reach the algorithms as vectors: an env whose observations are images (MinAtar) or
+grids (bsuite Catch) is wrapped so that they arrive flattened, and `EnvSpec.frame_shape` keeps
+their original shape for networks that want it back (a conv torso).
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 import gymnax
@@ -15,12 +21,29 @@ class EnvSpec:
 
     env: Any
     params: Any
-    obs_shape: tuple[int, ...]
+    obs_shape: tuple[int, ...]  # the (flat) observation the algorithm sees
     discrete: bool
     num_actions: int  # discrete: the number of actions; continuous: the action dimension
     action_low: float
     action_high: float
     max_steps: int  # episode time limit, used to bound evaluation rollouts
+    frame_shape: tuple[int, ...]  # the observation's shape as the env makes it, before flattening
+
+
+class FlatObservations:
+    """A gymnax env whose observations (and info["final_observation"]) are flattened to vectors."""
+
+    def __init__(self, env: Any):
+        self.env = env
+
+    def reset(self, key, params):
+        obs, state = self.env.reset(key, params)
+        return obs.reshape(-1), state
+
+    def step(self, key, state, action, params):
+        obs, state, reward, terminated, truncated, info = self.env.step(key, state, action, params)
+        info = {**info, "final_observation": info["final_observation"].reshape(-1)}
+        return obs.reshape(-1), state, reward, terminated, truncated, info
 
 
 def check_env_config(env_config: dict[str, Any]) -> None:
@@ -53,13 +76,15 @@ def make_env(env_config: dict[str, Any]) -> EnvSpec:
         low, high = float(action_space.low), float(action_space.high)
     else:
         raise ValueError(f"{env_config['gymnax_id']}: unsupported action space {action_space}")
+    frame_shape = tuple(env.observation_space(params).shape)
     return EnvSpec(
-        env=env,
+        env=env if len(frame_shape) == 1 else FlatObservations(env),
         params=params,
-        obs_shape=tuple(env.observation_space(params).shape),
+        obs_shape=(math.prod(frame_shape),),
         discrete=discrete,
         num_actions=num_actions,
         action_low=low,
         action_high=high,
         max_steps=int(params.max_steps_in_episode),
+        frame_shape=frame_shape,
     )

@@ -31,7 +31,7 @@ from hyperlax import store
 from hyperlax.algos import ALGORITHMS
 from hyperlax.algos.common import milestones
 from hyperlax.config import flatten, merge
-from hyperlax.envs import make_env
+from hyperlax.envs import EnvSpec, make_env
 from hyperlax.plan import Batch, fingerprint, make_plan, members, structure_of
 from hyperlax.recipes import Recipe
 from hyperlax.run import memory
@@ -91,8 +91,9 @@ def prepare(recipe: Recipe, samples: list[dict[str, Any]], settings: Settings, s
         except ValueError as err:
             raise ValueError(f"sample {sample_id} ({sample}): {err}") from None
     structural = [k for k in flatten(base_config) if k not in algo.VECTORIZED + algo.PADDABLE]
+    env = make_env(base_config["env"])
     if settings.hparam_batch_size == "auto":
-        size = fitting_batch_size(algo, base_config, samples, structural, settings)
+        size = fitting_batch_size(algo, base_config, env, samples, structural, settings)
         settings = dataclasses.replace(settings, hparam_batch_size=size)
     elif not isinstance(settings.hparam_batch_size, int):
         raise ValueError(f"--hparam-batch-size must be a positive integer or 'auto', got {settings.hparam_batch_size!r}")
@@ -104,15 +105,20 @@ def prepare(recipe: Recipe, samples: list[dict[str, Any]], settings: Settings, s
         structure: algo.padded_extents([config_for(base_config, samples[i]) for i in ids])
         for structure, ids in members(plan).items()
     }
+    for structure, ids in members(plan).items():  # checks that need the env (e.g. a conv torso needs images)
+        try:
+            algo.make_train(config_for(base_config, samples[ids[0]]), env, extents[structure])
+        except ValueError as err:
+            raise ValueError(f"sample {ids[0]} ({samples[ids[0]]}): {err}") from None
     recorded = {"source": source, "seed": settings.seed, "num_seeds": settings.num_seeds, "base_config": base_config}
     return Prepared(recipe, settings, base_config, samples, plan, extents, fingerprint(samples, plan, recorded))
 
 
 def fitting_batch_size(
-    algo: Any, base_config: dict[str, Any], samples: list[dict[str, Any]], structural: list[str], settings: Settings
+    algo: Any, base_config: dict[str, Any], env: EnvSpec, samples: list[dict[str, Any]], structural: list[str],
+    settings: Settings,
 ) -> int:
     """The largest batch whose memory estimate (its largest structure, padded to every sample's extents) fits."""
-    env = make_env(base_config["env"])
     configs = [config_for(base_config, s) for s in samples]
     extents = algo.padded_extents(configs) if algo.PADDABLE else {}
     one_per_structure = {structure_of(s, structural): c for s, c in zip(samples, configs)}

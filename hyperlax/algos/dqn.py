@@ -1,0 +1,215 @@
+"""DQN: epsilon-greedy exploration, a replay buffer per lane, a target network, optional double Q.
+
+`make_train(config, env, extents)` reads the structural values of a nested config and returns
+`train(hparams, key) -> TrainOutput`; the learning rate and every float coefficient are traced per
+lane, so one compiled function serves a whole batch. The loop is the off-policy schedule of
+`off_policy`: step the envs, store, and once `learning_starts` env steps are taken, learn. The
+target network moves towards the online one by `tau` (1 is a hard copy) whenever the env steps
+cross a multiple of `target_update_interval`. Epsilon falls linearly from `epsilon_start` to
+`epsilon_finish` over the first `exploration_fraction` of the budget. Truncated episodes
+bootstrap from their final observation; terminated ones do not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from hyperlax.algos import common, off_policy
+from hyperlax.algos.common import TrainOutput
+from hyperlax.envs import EnvSpec
+from hyperlax.nets import ConvTorso, QNetwork, Torso
+
+HP = off_policy.HP
+# Float scalars traced per lane inside one compiled function.
+VECTORIZED = tuple(
+    HP + name
+    for name in ("lr", "gamma", "tau", "epsilon_start", "epsilon_finish", "exploration_fraction", "max_grad_norm")
+)
+# Integers that may be padded; none yet, so buffer and batch sizes split batches like structure.
+PADDABLE = ()
+ACTION_SPACES = ("discrete",)
+TORSO = "algorithm.network.q_network.pre_torso"
+
+
+class Shape(NamedTuple):
+    """The structural values of one DQN run: everything that changes the compiled program."""
+
+    schedule: off_policy.Schedule
+    target_update_interval: int
+    double_q: bool
+    torso: dict[str, Any]  # the checked pre_torso section
+
+
+def _torso(config: dict[str, Any]) -> dict[str, Any]:
+    torso = config["algorithm"]["network"]["q_network"]["pre_torso"]
+    kind = torso.get("kind", "mlp")
+    sizes, activation = off_policy.mlp_torso(torso, TORSO)
+    checked = {"kind": kind, "layer_sizes": sizes, "activation": activation}
+    if kind == "mlp":
+        return checked
+    if kind != "conv":
+        raise ValueError(f"{TORSO}.kind {kind!r} is not one of mlp, conv")
+    channels, kernel = torso.get("channels"), torso.get("kernel_size")
+    if not isinstance(channels, (list, tuple)) or not channels or not all(
+        isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in channels
+    ):
+        raise ValueError(f"{TORSO}.channels must be a non-empty list of positive ints, got {channels!r}")
+    if isinstance(kernel, bool) or not isinstance(kernel, int) or kernel < 1:
+        raise ValueError(f"{TORSO}.kernel_size must be a positive int, got {kernel!r}")
+    return {**checked, "channels": tuple(channels), "kernel_size": kernel}
+
+
+def shape_of(config: dict[str, Any]) -> Shape:
+    """Check and collect the structural values; errors name the key and the value."""
+    return Shape(
+        schedule=off_policy.schedule_of(config),
+        target_update_interval=off_policy.integer(config, "target_update_interval"),
+        double_q=off_policy.flag(config, "double_q"),
+        torso=_torso(config),
+    )
+
+
+def check_config(config: dict[str, Any]) -> None:
+    """Raise ValueError naming the key if a run with this config cannot be built."""
+    shape_of(config)
+    off_policy.check_finite(config, VECTORIZED)
+
+
+def padded_extents(configs: list[dict[str, Any]]) -> dict[str, int]:
+    """No paddable integers: every lane of a batch has the same extents."""
+    return {}
+
+
+def lane_bytes(config: dict[str, Any], env: EnvSpec, extents: dict[str, int]) -> int:
+    """Estimated bytes one lane keeps: parameters with target and Adam state, the replay buffer,
+    env states, and a batch through the Q-network three times (online, target, double-Q choice)."""
+    shape = shape_of(config)
+    network = make_network(shape, env)
+    obs = jax.ShapeDtypeStruct((shape.schedule.batch_size,) + env.obs_shape, jnp.float32)
+    params = common.tree_bytes(jax.eval_shape(lambda key: _init(network, env, key), jax.random.PRNGKey(0)))
+    activations = 3 * off_policy.activation_bytes(network, obs)
+    return off_policy.lane_bytes(shape.schedule, env, params, 1, activations)
+
+
+def make_network(shape: Shape, env: EnvSpec) -> QNetwork:
+    """The Q-network over the configured torso; a conv torso needs image (or grid) observations."""
+    spec = shape.torso
+    if spec["kind"] == "mlp":
+        return QNetwork(Torso(spec["layer_sizes"], spec["activation"]), env.num_actions)
+    if len(env.frame_shape) not in (2, 3):
+        raise ValueError(
+            f"{TORSO}.kind 'conv' needs image observations, but the env's have shape {env.frame_shape}"
+        )
+    torso = ConvTorso(env.frame_shape, spec["channels"], spec["kernel_size"], spec["layer_sizes"], spec["activation"])
+    return QNetwork(torso, env.num_actions)
+
+
+def init_params(config: dict[str, Any], env: EnvSpec, key: jax.Array) -> dict[str, Any]:
+    """The initial Q-network parameters that `train` starts from with the same key."""
+    return _init(make_network(shape_of(config), env), env, key)
+
+
+def _init(network: QNetwork, env: EnvSpec, key: jax.Array) -> dict[str, Any]:
+    return {"q": network.init(jax.random.fold_in(key, 0), jnp.zeros(env.obs_shape))}
+
+
+def make_train(
+    config: dict[str, Any], env: EnvSpec, extents: dict[str, int]
+) -> Callable[[dict[str, jax.Array], jax.Array], TrainOutput]:
+    """The train function for this config's structure; hparams are traced per call."""
+    shape = shape_of(config)
+    schedule = shape.schedule
+    network = make_network(shape, env)
+    due = common.eval_iterations(
+        schedule.total_timesteps, schedule.num_evaluations, schedule.steps_per_iteration, schedule.num_iterations
+    )
+
+    def greedy(params, obs):
+        return jnp.argmax(network.apply(params, obs), axis=-1)
+
+    def train(hparams: dict[str, jax.Array], key: jax.Array) -> TrainOutput:
+        hp = {k[len(HP):]: v for k, v in hparams.items()}
+        params = _init(network, env, key)["q"]
+        tx = optax.chain(optax.clip_by_global_norm(hp["max_grad_norm"]), optax.adam(hp["lr"]))
+        env_key, loop_key, eval_key = jax.random.split(jax.random.fold_in(key, 1), 3)
+        obs, env_state = off_policy.reset(env, env_key, schedule.num_envs)
+
+        def epsilon(env_steps):
+            anneal_steps = jnp.maximum(hp["exploration_fraction"] * schedule.total_timesteps, 1.0)
+            progress = jnp.minimum(env_steps / anneal_steps, 1.0)
+            return hp["epsilon_start"] + progress * (hp["epsilon_finish"] - hp["epsilon_start"])
+
+        def act(params, explore_rate, obs, key):
+            explore_key, random_key = jax.random.split(key)
+            greedy_action = greedy(params, obs)
+            random_action = jax.random.randint(random_key, greedy_action.shape, 0, env.num_actions)
+            explore = jax.random.uniform(explore_key, greedy_action.shape) < explore_rate
+            action = jnp.where(explore, random_action, greedy_action)
+            return action, action
+
+        def loss(params, target_params, batch):
+            q = jnp.take_along_axis(network.apply(params, batch.obs), batch.action[:, None], axis=-1)[:, 0]
+            next_q = network.apply(target_params, batch.next_obs)
+            if shape.double_q:
+                next_action = greedy(params, batch.next_obs)
+                next_value = jnp.take_along_axis(next_q, next_action[:, None], axis=-1)[:, 0]
+            else:
+                next_value = next_q.max(axis=-1)
+            target = batch.reward + hp["gamma"] * (1.0 - batch.terminated) * jax.lax.stop_gradient(next_value)
+            return 0.5 * jnp.mean((q - target) ** 2)
+
+        def learn(params, target_params, opt_state, buffer, iteration, key):
+            def gradient_step(state, key):
+                params, opt_state = state
+                batch = off_policy.sample(schedule, buffer, iteration, key)
+                grads = jax.grad(loss)(params, target_params, batch)
+                updates, opt_state = tx.update(grads, opt_state, params)
+                return (optax.apply_updates(params, updates), opt_state), None
+
+            keys = jax.random.split(key, schedule.gradient_steps)
+            (params, opt_state), _ = jax.lax.scan(gradient_step, (params, opt_state), keys)
+            return params, opt_state
+
+        def iteration_step(carry, iteration):
+            params, target_params, opt_state, buffer, env_state, obs, scores, key = carry
+            key, act_key, learn_key = jax.random.split(key, 3)
+            explore_rate = epsilon(iteration * schedule.steps_per_iteration)
+            env_state, obs, transitions = off_policy.collect(
+                env, schedule, lambda o, k: act(params, explore_rate, o, k), env_state, obs, act_key
+            )
+            buffer = off_policy.store(schedule, buffer, transitions, iteration)
+            params, opt_state = jax.lax.cond(
+                off_policy.learns(schedule, iteration),
+                lambda: learn(params, target_params, opt_state, buffer, iteration, learn_key),
+                lambda: (params, opt_state),
+            )
+            target_params = jax.lax.cond(
+                off_policy.crosses(schedule, iteration, shape.target_update_interval),
+                lambda: optax.incremental_update(params, target_params, hp["tau"]),
+                lambda: target_params,
+            )
+            scores = common.record_due_evaluations(
+                iteration, due, scores,
+                lambda: common.evaluate(
+                    env, lambda o: greedy(params, o), jax.random.fold_in(eval_key, iteration), schedule.num_eval_episodes
+                ),
+            )
+            return (params, target_params, opt_state, buffer, env_state, obs, scores, key), None
+
+        example = off_policy.Transition(
+            obs[0], jnp.zeros((), jnp.int32), jnp.float32(0), obs[0], jnp.float32(0)
+        )
+        scores = jnp.full(schedule.num_evaluations, jnp.nan, jnp.float32)
+        carry = (params, params, tx.init(params), off_policy.empty_buffer(schedule, example), env_state, obs, scores, loop_key)
+        (params, _, opt_state, *_, scores, _), _ = jax.lax.scan(
+            iteration_step, carry, jnp.arange(schedule.num_iterations)
+        )
+        env_steps = jnp.int32(schedule.num_iterations * schedule.steps_per_iteration)
+        return TrainOutput(params={"q": params}, opt_state=opt_state, returns=scores, env_steps=env_steps, slots=env_steps)
+
+    return train
