@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from hyperlax.algos import dqn
+from hyperlax.algos.common import LANES
 from hyperlax.envs import make_env
 from tests.lanes import assert_trees_close, lane, lanes_runner, tiny_config
 
@@ -88,3 +89,14 @@ def test_a_conv_torso_needs_image_observations():
     dqn.check_config(config)
     with pytest.raises(ValueError, match="kind 'conv' needs image observations"):
         dqn.make_train(config, make_env(config["env"]), {})
+
+
+def test_learn_and_target_decisions_stay_real_branches_under_vmap():
+    # A cond whose predicate is batched becomes a select that runs both branches; these must not.
+    config = tiny_config("dqn_mlp", "gymnax.cartpole", TINY)
+    train = dqn.make_train(config, make_env(config["env"]), {})
+    hparams = {k: np.full(3, v, np.float32) for k, v in LANES_HP[0].items()}
+    keys = jax.vmap(jax.random.PRNGKey)(np.arange(3))
+    batched = str(jax.make_jaxpr(jax.vmap(train, axis_name=LANES))(hparams, keys))
+    unbatched = str(jax.make_jaxpr(jax.vmap(train, axis_name=LANES, in_axes=None, axis_size=3))(LANES_HP[0], keys[0]))
+    assert batched.count("cond[") == unbatched.count("cond[") >= 3  # learn, update the target, evaluate

@@ -101,13 +101,12 @@ def prepare(recipe: Recipe, samples: list[dict[str, Any]], settings: Settings, s
         samples, structural, algo.PADDABLE, settings.hparam_batch_size,
         settings.group_by_structural_hparams, settings.sequential,
     )
-    extents = {
-        structure: algo.padded_extents([config_for(base_config, samples[i]) for i in ids])
-        for structure, ids in members(plan).items()
-    }
-    for structure, ids in members(plan).items():  # checks that need the env (e.g. a conv torso needs images)
-        try:
-            algo.make_train(config_for(base_config, samples[ids[0]]), env, extents[structure])
+    extents = {}
+    for structure, ids in members(plan).items():
+        configs = [config_for(base_config, samples[i]) for i in ids]
+        extents[structure] = algo.padded_extents(configs)
+        try:  # the checks that need the env (e.g. a conv torso needs image observations)
+            algo.make_train(configs[0], env, extents[structure])
         except ValueError as err:
             raise ValueError(f"sample {ids[0]} ({samples[ids[0]]}): {err}") from None
     recorded = {"source": source, "seed": settings.seed, "num_seeds": settings.num_seeds, "base_config": base_config}
@@ -233,8 +232,9 @@ def run_batch(executor: Executor, batch: Batch, samples: Sequence[dict[str, Any]
         result = executor.run_unit(unit, [samples[i] for i in unit.sample_ids])
         returns.append(result.output.returns)
         env_steps, slots = env_steps + result.env_steps, slots + result.slots
+        leaves = params_by_leaf(result.output.params)
         for row, sample_id in enumerate(unit.sample_ids):  # structures differ in shape: one entry per sample
-            params.update({f"sample_{sample_id}/{name}": leaf[row] for name, leaf in params_by_leaf(result.output.params).items()})
+            params.update({f"sample_{sample_id}/{name}": leaf[row] for name, leaf in leaves.items()})
     info = {
         "wall_s": round(time.perf_counter() - start, 3),
         "compiles": executor.compile_count - compiles,
