@@ -48,3 +48,17 @@ def assert_trees_close(actual, expected, atol: float) -> None:
     assert jax.tree.structure(actual) == jax.tree.structure(expected)
     for a, e in zip(jax.tree.leaves(actual), jax.tree.leaves(expected)):
         np.testing.assert_allclose(np.asarray(a), np.asarray(e), atol=atol)
+
+
+def batched_and_solo(algo, config: dict[str, Any], lanes: list[dict[str, Any]]):
+    """The lanes' keys, their run together under one vmap, and each one's run alone."""
+    keys = jax.vmap(lambda i: jax.random.fold_in(jax.random.PRNGKey(7), i))(np.arange(len(lanes)))
+    run = lanes_runner(algo, config)
+    return keys, run(lanes, keys), [run([hp], keys[i : i + 1]) for i, hp in enumerate(lanes)]
+
+
+def assert_lanes_equal_solo_runs(batched, solo) -> None:
+    """Each batched lane's parameters and optimizer states equal its solo run's within 1e-5."""
+    for i, alone in enumerate(solo):
+        assert_trees_close(lane(batched.params, i), lane(alone.params, 0), atol=1e-5)
+        assert_trees_close(lane(batched.opt_state, i), lane(alone.opt_state, 0), atol=1e-5)

@@ -7,7 +7,13 @@ import pytest
 from hyperlax.algos import sac
 from hyperlax.config import merge
 from hyperlax.envs import make_env
-from tests.lanes import assert_trees_close, lane, lanes_runner, tiny_config
+from tests.lanes import (
+    assert_lanes_equal_solo_runs,
+    assert_trees_close,
+    batched_and_solo,
+    lane,
+    tiny_config,
+)
 
 HP = "algorithm.hyperparam."
 TINY = {
@@ -39,18 +45,12 @@ LANES_HP = [
 def runs(request):
     config = tiny_config("sac_mlp", "gymnax.pendulum", TINY)
     config["algorithm"]["hyperparam"]["autotune_alpha"] = request.param
-    keys = jax.vmap(lambda i: jax.random.fold_in(jax.random.PRNGKey(7), i))(np.arange(len(LANES_HP)))
-    run = lanes_runner(sac, config)
-    batched = run(LANES_HP, keys)
-    solo = [run([hp], keys[i : i + 1]) for i, hp in enumerate(LANES_HP)]
-    return config, keys, batched, solo
+    return (config, *batched_and_solo(sac, config, LANES_HP))
 
 
 def test_a_batched_lane_equals_its_solo_run(runs):
     _, _, batched, solo = runs
-    for i, alone in enumerate(solo):
-        assert_trees_close(lane(batched.params, i), lane(alone.params, 0), atol=1e-5)
-        assert_trees_close(lane(batched.opt_state, i), lane(alone.opt_state, 0), atol=1e-5)
+    assert_lanes_equal_solo_runs(batched, solo)
     assert batched.returns.shape == (3, 2) and np.isfinite(batched.returns).all()
     assert (batched.env_steps == 64).all() and (batched.slots == 64).all()
 
