@@ -32,6 +32,11 @@ def tree_bytes(tree: Any) -> int:
     return sum(leaf.size * leaf.dtype.itemsize for leaf in jax.tree.leaves(tree))
 
 
+def env_state_bytes(env: EnvSpec) -> int:
+    """Bytes of one env's state."""
+    return tree_bytes(jax.eval_shape(lambda key: env.env.reset(key, env.params), jax.random.PRNGKey(0)))
+
+
 def milestones(total_timesteps: int, num_evaluations: int) -> list[int]:
     """Evenly spaced env-step milestones, the last one at the budget; the same for every lane."""
     return [round(total_timesteps * (i + 1) / num_evaluations) for i in range(num_evaluations)]

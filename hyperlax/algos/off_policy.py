@@ -209,6 +209,5 @@ def lane_bytes(schedule: Schedule, env: EnvSpec, params: int, action_size: int, 
     the replay buffer, the env states, and `activations` bytes of one batch's forward passes twice
     (forward and backward).
     """
-    env_state = common.tree_bytes(jax.eval_shape(lambda key: env.env.reset(key, env.params), jax.random.PRNGKey(0)))
     transition = 4 * (2 * int(np.prod(env.obs_shape)) + action_size + 2)
-    return 6 * params + schedule.buffer_size * transition + schedule.num_envs * env_state + 2 * activations
+    return 6 * params + schedule.buffer_size * transition + schedule.num_envs * common.env_state_bytes(env) + 2 * activations

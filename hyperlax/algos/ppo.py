@@ -31,6 +31,7 @@ import optax
 
 from hyperlax.algos.common import (
     TrainOutput,
+    env_state_bytes,
     eval_iterations,
     evaluate,
     max_over_lanes,
@@ -154,16 +155,14 @@ def lane_bytes(config: dict[str, Any], env: EnvSpec, extents: dict[str, int]) ->
     """Estimated bytes one lane keeps: parameters with Adam state and gradients, env states, the
     rollout buffer and its flat copy, and one chunk's activations."""
     shape = shape_of(config)
-    key = jax.random.PRNGKey(0)
-    params = tree_bytes(jax.eval_shape(lambda: _init(shape, env, key)))
-    env_state = tree_bytes(jax.eval_shape(lambda: env.env.reset(key, env.params)))
+    params = tree_bytes(jax.eval_shape(lambda key: _init(shape, env, key), jax.random.PRNGKey(0)))
     obs = 4 * int(np.prod(env.obs_shape))
     action = 4 * (1 if env.discrete else env.num_actions)
     transition = 2 * obs + action + 4 * 8  # Transition fields, advantage and target
     steps = extents["num_envs"] * extents["rollout_length"]
     widths = sum(shape.actor[0]) + sum(shape.critic[0])
     activations = 3 * 4 * extents["chunk_size"] * widths  # forward and backward passes
-    return 5 * params + extents["num_envs"] * env_state + 2 * steps * transition + activations
+    return 5 * params + extents["num_envs"] * env_state_bytes(env) + 2 * steps * transition + activations
 
 
 def check_config(config: dict[str, Any]) -> None:

@@ -119,7 +119,7 @@ def fitting_batch_size(
 ) -> int:
     """The largest batch whose memory estimate (its largest structure, padded to every sample's extents) fits."""
     configs = [config_for(base_config, s) for s in samples]
-    extents = algo.padded_extents(configs) if algo.PADDABLE else {}
+    extents = algo.padded_extents(configs)
     one_per_structure = {structure_of(s, structural): c for s, c in zip(samples, configs)}
     per_lane = max(algo.lane_bytes(c, env, extents) for c in one_per_structure.values())
     free = memory.available_bytes()
@@ -226,20 +226,19 @@ def execute(
 
 def run_batch(executor: Executor, batch: Batch, samples: Sequence[dict[str, Any]], directory: Path, steps: list[int]) -> None:
     start = time.perf_counter()
-    compiles = executor.compile_count
-    returns, params, env_steps, slots = [], {}, 0, 0
+    compiles, env_steps, slots = executor.compile_count, executor.env_steps, executor.slots
+    returns, params = [], {}
     for unit in batch.units:
         result = executor.run_unit(unit, [samples[i] for i in unit.sample_ids])
         returns.append(result.output.returns)
-        env_steps, slots = env_steps + result.env_steps, slots + result.slots
         leaves = params_by_leaf(result.output.params)
         for row, sample_id in enumerate(unit.sample_ids):  # structures differ in shape: one entry per sample
             params.update({f"sample_{sample_id}/{name}": leaf[row] for name, leaf in leaves.items()})
     info = {
         "wall_s": round(time.perf_counter() - start, 3),
         "compiles": executor.compile_count - compiles,
-        "env_steps": env_steps,
-        "padding_fraction": round(1.0 - env_steps / slots, 4),
+        "env_steps": executor.env_steps - env_steps,
+        "padding_fraction": round(1.0 - (executor.env_steps - env_steps) / (executor.slots - slots), 4),
         "units": [
             {"sample_ids": list(u.sample_ids), "lanes": u.lanes, "extents": executor.extents[u.structure]}
             for u in batch.units
