@@ -18,6 +18,7 @@ from rich.logging import RichHandler
 
 from hyperlax.api import RunOptions, launch, resolve_options, sweep_root
 from hyperlax.recipes import RecipeError, load_recipe
+from hyperlax.run.memory import OutOfMemoryError
 from hyperlax.run.sweep import Settings, SweepError
 from hyperlax.space import SAMPLING_METHODS, draw_samples
 from hyperlax.sweep_command import SweepFromFile, apply_set_overrides, run_sweep_command
@@ -102,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_sweep_command(args, console)
         else:
             sweep_hp_samples(args, console)
-    except (RecipeError, SweepError, ValueError) as err:
+    except (RecipeError, SweepError, ValueError, OutOfMemoryError) as err:
         console.print(f"[bold red]error:[/] {err}")
         return 2
     return 0

@@ -75,3 +75,21 @@ def test_auto_batch_size_is_recorded_as_a_number(tiny_recipe, tmp_path):
     assert main(args) == 0
     record = json.loads((tmp_path / "out" / "tiny_ppo" / "gymnax_cartpole" / "sweep.json").read_text())
     assert record["arguments"]["hparam_batch_size"] == 3  # tiny lanes: all three fit
+
+
+def test_a_single_lane_out_of_memory_stops_with_advice_and_keeps_finished_batches(tiny_recipe, tmp_path, monkeypatch):
+    args = ["sweep-hp-samples", "--algo-and-network-config", str(tiny_recipe), "--env-config", "gymnax.cartpole",
+            "--num-samples", "2", "--hparam-batch-size", "1", "--total-timesteps", "256", "--num-evaluations", "1",
+            "--output-root", str(tmp_path / "out")]
+    compile_unit = Executor._compile
+
+    def out_of_memory_for_sample_1(self, unit, config, inputs):
+        if unit.sample_ids == (1,):
+            raise jax.errors.JaxRuntimeError("RESOURCE_EXHAUSTED: Out of memory while trying to allocate")
+        return compile_unit(self, unit, config, inputs)
+
+    monkeypatch.setattr(Executor, "_compile", out_of_memory_for_sample_1)
+    assert main(args) == 2
+    samples = tmp_path / "out" / "tiny_ppo" / "gymnax_cartpole" / "samples"
+    assert (samples / "batch_00000" / "success.txt").is_file()
+    assert not (samples / "batch_00001" / "success.txt").exists()

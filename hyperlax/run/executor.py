@@ -25,7 +25,7 @@ from hyperlax.algos.common import LANES, TrainOutput
 from hyperlax.config import flatten, merge, unflatten
 from hyperlax.envs import EnvSpec
 from hyperlax.plan import Unit
-from hyperlax.run.memory import MiB, is_out_of_memory
+from hyperlax.run.memory import MiB, OutOfMemoryError, is_out_of_memory
 
 log = logging.getLogger("hyperlax")
 
@@ -115,8 +115,14 @@ class Executor:
         try:
             return self._run(unit, samples)
         except Exception as error:  # only out-of-memory errors are retried
-            if unit.lanes == 1 or not is_out_of_memory(error):
+            if not is_out_of_memory(error):
                 raise
+            if unit.lanes == 1:
+                raise OutOfMemoryError(
+                    f"one lane of sample {unit.sample_ids[0]} does not fit in memory ({error}); lower its "
+                    "num_envs, buffer_size, batch or network sizes, or run on a device with more memory. "
+                    "Finished batches are kept: continue with --resume-from <the sweep directory>."
+                ) from None
         lanes = (unit.lanes + 1) // 2
         log.warning("out of memory with %d lanes: retrying as units of %d lanes", unit.lanes, lanes)
         parts = [

@@ -17,6 +17,10 @@ MiB = 2**20
 SAFETY_FRACTION = 0.5
 
 
+class OutOfMemoryError(RuntimeError):
+    """A single lane does not fit the device, so splitting the batch cannot help."""
+
+
 def available_bytes() -> int:
     """Free memory of the default device: device memory on an accelerator, RAM on the CPU."""
     device = jax.devices()[0]
@@ -26,7 +30,10 @@ def available_bytes() -> int:
     for line in Path("/proc/meminfo").read_text().splitlines():
         if line.startswith("MemAvailable:"):
             return int(line.split()[1]) * 1024
-    raise RuntimeError("cannot tell how much memory is available (no device memory stats, no /proc/meminfo)")
+    raise RuntimeError(
+        "cannot tell how much memory is available (no device memory stats, no /proc/meminfo); "
+        "give --hparam-batch-size a number instead of auto"
+    )
 
 
 def auto_batch_size(bytes_per_lane: int, num_seeds: int, num_samples: int, available: int) -> int:
