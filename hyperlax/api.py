@@ -50,6 +50,11 @@ class RunOptions:
     """Evaluation milestones per run, evenly spaced in env steps (default: the recipe's)."""
     total_timesteps: int | None = None
     """Env steps per run (default: the recipe's budget)."""
+    checkpoint_every: int | None = None
+    """Save a training batch's lane states every K segments (evaluation milestones) into its
+    checkpoint/ directory, so a resume continues it from there (default 1; 0: no checkpoints)."""
+    keep_checkpoints: bool | None = None
+    """Keep a finished batch's checkpoint/ directory (default False: removed when the batch is done)."""
 
 
 def check_key(key: str, known: Iterable[str], where: str) -> None:
@@ -173,6 +178,8 @@ def run_sweep(
     num_seeds: int = 1,
     num_evaluations: int | None = None,
     total_timesteps: int | None = None,
+    checkpoint_every: int = 1,
+    keep_checkpoints: bool = False,
 ) -> dict[str, Any]:
     """Train every config (a flat dict of dotted keys, or a nested dict) and return the summary.
 
@@ -192,6 +199,8 @@ def run_sweep(
         num_seeds=num_seeds,
         num_evaluations=num_evaluations,
         total_timesteps=total_timesteps,
+        checkpoint_every=checkpoint_every,
+        keep_checkpoints=keep_checkpoints,
     )
     arguments = {"algo_and_network_config": algo, "env_config": env, **dataclasses.asdict(settings)}
     root = sweep_root(None, output_root, recipe)

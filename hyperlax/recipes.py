@@ -15,7 +15,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from hyperlax.algos import ALGORITHMS
+from hyperlax.algos import ALGORITHMS, load_algorithm
+from hyperlax.algos.interface import Algorithm
 from hyperlax.config import flatten, merge
 from hyperlax.envs import check_env_config, make_env
 from hyperlax.space.distributions import Distribution
@@ -35,6 +36,7 @@ class Recipe:
     env_path: str
     base_config: dict[str, Any]  # nested: env recipe, then algorithm recipe merged over it
     distributions: dict[str, Distribution]  # dotted key -> distribution
+    algorithm: Algorithm  # what algorithm.name names
 
 
 def available(kind: str) -> list[str]:
@@ -102,15 +104,15 @@ def _algorithm_of(recipe_name: str) -> str:
     return _call(_load_module(path), path, "get_base_config")["algorithm"]["name"]
 
 
-def _check_action_space(algorithm: str, algo_path: Path, env_config: dict[str, Any], env: str) -> None:
+def _check_action_space(algorithm: Algorithm, algo_path: Path, env_config: dict[str, Any], env: str) -> None:
     """Raise RecipeError if the algorithm cannot act in the env, naming the shipped recipes that can."""
     space = "discrete" if make_env(env_config).discrete else "continuous"
-    needs = ALGORITHMS[algorithm].ACTION_SPACES
+    needs = algorithm.action_spaces
     if space in needs:
         return
-    fitting = [name for name in available("algo") if space in ALGORITHMS[_algorithm_of(name)].ACTION_SPACES]
+    fitting = [name for name in available("algo") if space in ALGORITHMS[_algorithm_of(name)].action_spaces]
     raise RecipeError(
-        f"{algo_path}: {algorithm} needs {' or '.join(needs)} actions, but the action space of {env} "
+        f"{algo_path}: {algorithm.name} needs {' or '.join(needs)} actions, but the action space of {env} "
         f"({env_config['gymnax_id']}) is {space}; algorithm recipes that fit it: {', '.join(fitting)}"
     )
 
@@ -125,11 +127,17 @@ def load_recipe(algo: str, env: str) -> Recipe:
     if "env" not in env_config:
         raise RecipeError(f"{env_path}: get_base_config() needs an 'env' section")
     base_config = merge(env_config, algo_config)
-    algorithm = base_config.get("algorithm", {}).get("name")
-    if algorithm not in ALGORITHMS:
-        raise RecipeError(
-            f"{algo_path}: algorithm.name {algorithm!r} is not one of {', '.join(ALGORITHMS)}"
-        )
+    name = base_config.get("algorithm", {}).get("name")
+    if not isinstance(name, str):
+        raise RecipeError(f"{algo_path}: algorithm.name must be one of {', '.join(ALGORITHMS)} or a module, got {name!r}")
+    try:
+        algorithm = load_algorithm(name, algo_path.parent)
+    except ValueError as err:
+        raise RecipeError(f"{algo_path}: {err}") from None
+    known = flatten(base_config)
+    missing = [k for k in algorithm.vectorized + algorithm.paddable if k not in known]
+    if missing:
+        raise RecipeError(f"{algo_path}: the config lacks {', '.join(missing)}, which {algorithm.name} reads")
     check_distributions(distributions, base_config, str(algo_path))
     try:
         check_env_config(base_config["env"])
@@ -143,4 +151,5 @@ def load_recipe(algo: str, env: str) -> Recipe:
         env_path=str(env_path),
         base_config=base_config,
         distributions=distributions,
+        algorithm=algorithm,
     )

@@ -7,7 +7,9 @@
     hparams.json   {"sample_ids": [...], "hyperparams": {sample_id: {dotted key: value}}}
     metrics.csv    long format: sample_id, seed_index, milestone_index, env_steps, mean_return
     params.npz     final parameters: "sample_<id>/<leaf path>" -> array [seeds, ...]
-    info.json      wall time, compile count, env steps, padding fraction, units and their extents
+    info.json      wall time, compile count, env steps, padding fraction, status per sample
+                   (finished or diverged), units and their extents
+    checkpoint/    while the batch trains: its units' lane states (see run/checkpoint.py)
     success.txt    written last and atomically; only directories with it count
   results.csv    one row per finished sample
   summary.json   end-of-run summary
@@ -27,7 +29,8 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 SUCCESS = "success.txt"
-RESULT_COLUMNS = ("final_return", "best_return", "wall_s")
+CHECKPOINT = "checkpoint"
+RESULT_COLUMNS = ("status", "final_return", "best_return", "wall_s")
 
 
 def sweep_dir(output_root: str | Path, algo_name: str, env_name: str) -> Path:
@@ -85,11 +88,21 @@ def is_complete(directory: Path) -> bool:
 
 
 def discard_incomplete(directory: Path) -> bool:
-    """Remove a batch directory that has no success marker; True if one was removed."""
-    if directory.exists() and not is_complete(directory):
-        shutil.rmtree(directory)
-        return True
-    return False
+    """Remove what a batch directory without a success marker holds, except its checkpoint;
+    True if anything was removed."""
+    if not directory.exists() or is_complete(directory):
+        return False
+    removed = False
+    for entry in directory.iterdir():
+        if entry.name != CHECKPOINT:
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+            removed = True
+    return removed
+
+
+def remove_checkpoint(directory: Path) -> None:
+    """Remove a finished batch's checkpoint directory, if any."""
+    shutil.rmtree(directory / CHECKPOINT, ignore_errors=True)
 
 
 def write_batch(
@@ -136,8 +149,9 @@ def read_batch_results(directory: Path) -> list[dict[str, Any]]:
                 "sample_id": sample_id,
                 "directory": directory.name,
                 "hyperparams": hparams["hyperparams"][str(sample_id)],
+                "status": info.get("status", {}).get(str(sample_id), "finished"),
                 "final_return": float(by_milestone[-1]),
-                "best_return": float(np.nanmax(by_milestone)),
+                "best_return": float(np.nanmax(by_milestone)) if np.isfinite(by_milestone).any() else float("nan"),
                 "wall_s": info["wall_s"],
             }
         )

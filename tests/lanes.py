@@ -1,17 +1,27 @@
-"""Helpers for the DQN, SAC and recipe-pair tests: tiny configs, lanes run under the executor's vmap."""
+"""Helpers for the algorithm tests: tiny configs, lanes run in one call under the executor's vmap."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from hyperlax.algos.common import LANES
+from hyperlax.algos.interface import Algorithm, lane_hparams, run_in_one_call
 from hyperlax.config import flatten, merge
 from hyperlax.envs import make_env
 from hyperlax.recipes import load_recipe
+
+
+class Run(NamedTuple):
+    """Lanes trained in one call: numpy leaves [lanes, ...]."""
+
+    params: Any
+    opt_state: Any
+    returns: np.ndarray  # [lanes, milestones]
+    env_steps: np.ndarray  # [lanes] at the end
+    slots: np.ndarray  # [lanes] over the run
 
 
 def tiny_config(algo_recipe: str, env_recipe: str, overrides: dict[str, Any]) -> dict[str, Any]:
@@ -19,24 +29,34 @@ def tiny_config(algo_recipe: str, env_recipe: str, overrides: dict[str, Any]) ->
     return merge(load_recipe(algo_recipe, env_recipe).base_config, overrides)
 
 
-def config_lane(algo, config: dict[str, Any]) -> dict[str, Any]:
-    """The config's own values of the algorithm's VECTORIZED and PADDABLE keys: one lane."""
+def config_lane(algo: Algorithm, config: dict[str, Any]) -> dict[str, Any]:
+    """The config's own values of the algorithm's vectorized and paddable keys: one lane."""
     flat = flatten(config)
-    return {k: flat[k] for k in algo.VECTORIZED + algo.PADDABLE}
+    return {k: flat[k] for k in algo.vectorized + algo.paddable}
 
 
-def lanes_runner(algo, config: dict[str, Any], compiler_options: dict[str, Any] | None = None):
-    """`run(lanes, keys)`: train every lane (a dict of VECTORIZED and PADDABLE values) under one
-    vmap, one key per lane. A runner compiles once per lane count, as the executor does."""
-    train = algo.make_train(config, make_env(config["env"]), algo.padded_extents([config]))
+def segments_of(algo: Algorithm, config: dict[str, Any]):
+    return algo.make_segments(config, make_env(config["env"]), algo.padded_extents([config]))
+
+
+def lanes_runner(algo: Algorithm, config: dict[str, Any], compiler_options: dict[str, Any] | None = None):
+    """`run(lanes, keys) -> Run`: train every lane (a dict of vectorized and paddable values) in one
+    call under one vmap, one key per lane. A runner compiles once per lane count, as the executor does."""
+    training = config["training"]
+    train = run_in_one_call(segments_of(algo, config), training["total_timesteps"], training["num_evaluations"])
     train = jax.jit(jax.vmap(train, axis_name=LANES), compiler_options=compiler_options)
 
-    def run(lanes: list[dict[str, Any]], keys: jax.Array):
-        hparams = {k: jnp.asarray([lane[k] for lane in lanes], jnp.float32) for k in algo.VECTORIZED}
-        hparams.update({k: jnp.asarray([lane[k] for lane in lanes], jnp.int32) for k in algo.PADDABLE})
-        return jax.device_get(train(hparams, keys))
+    def run(lanes: list[dict[str, Any]], keys: jax.Array) -> Run:
+        state, metrics = jax.device_get(train(lane_hparams(algo, lanes), keys))
+        return Run(state["params"], state.get("opt_state"), metrics.episode_return, metrics.env_steps[:, -1], metrics.slots.sum(axis=1))
 
     return run
+
+
+def initial_params(algo: Algorithm, config: dict[str, Any], hparams: dict[str, Any], key: jax.Array):
+    """The parameters a lane with these hyperparameters starts from with `key`."""
+    state = jax.vmap(segments_of(algo, config).init)(lane_hparams(algo, [hparams]), key[None])
+    return lane(state["params"], 0)
 
 
 def lane(tree, i: int):
@@ -50,7 +70,7 @@ def assert_trees_close(actual, expected, atol: float) -> None:
         np.testing.assert_allclose(np.asarray(a), np.asarray(e), atol=atol)
 
 
-def batched_and_solo(algo, config: dict[str, Any], lanes: list[dict[str, Any]]):
+def batched_and_solo(algo: Algorithm, config: dict[str, Any], lanes: list[dict[str, Any]]):
     """The lanes' keys, their run together under one vmap, and each one's run alone."""
     keys = jax.vmap(lambda i: jax.random.fold_in(jax.random.PRNGKey(7), i))(np.arange(len(lanes)))
     run = lanes_runner(algo, config)

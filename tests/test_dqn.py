@@ -11,9 +11,12 @@ from tests.lanes import (
     assert_lanes_equal_solo_runs,
     assert_trees_close,
     batched_and_solo,
+    initial_params,
     lane,
+    segments_of,
     tiny_config,
 )
+from hyperlax.algos.interface import run_in_one_call
 
 HP = "algorithm.hyperparam."
 TINY = {
@@ -41,7 +44,7 @@ LANES_HP = [
 @pytest.fixture(scope="module")
 def runs():
     config = tiny_config("dqn_mlp", "gymnax.cartpole", TINY)
-    return (config, *batched_and_solo(dqn, config, LANES_HP))
+    return (config, *batched_and_solo(dqn.ALGORITHM, config, LANES_HP))
 
 
 def test_a_batched_lane_equals_its_solo_run(runs):
@@ -53,7 +56,7 @@ def test_a_batched_lane_equals_its_solo_run(runs):
 
 def test_a_lane_with_learning_rate_zero_keeps_its_initial_parameters(runs):
     config, keys, batched, _ = runs
-    initial = dqn.init_params(config, make_env(config["env"]), keys[2])
+    initial = initial_params(dqn.ALGORITHM, config, LANES_HP[2], keys[2])
     assert_trees_close(lane(batched.params, 2), initial, atol=0.0)
     moved = jax.tree.leaves(jax.tree.map(lambda a, b: np.abs(a - b).max(), lane(batched.params, 0), initial))
     assert max(moved) > 1e-4
@@ -88,15 +91,15 @@ def test_a_conv_torso_needs_image_observations():
     config = tiny_config("dqn_minatar", "gymnax.cartpole", {})
     dqn.check_config(config)
     with pytest.raises(ValueError, match="kind 'conv' needs image observations"):
-        dqn.make_train(config, make_env(config["env"]), {})
+        dqn.check_env(config, make_env(config["env"]))
 
 
 def test_learn_and_target_decisions_stay_real_branches_under_vmap():
     # A cond whose predicate is batched becomes a select that runs both branches; these must not.
     config = tiny_config("dqn_mlp", "gymnax.cartpole", TINY)
-    train = dqn.make_train(config, make_env(config["env"]), {})
+    train = run_in_one_call(segments_of(dqn.ALGORITHM, config), 64, 2)
     hparams = {k: np.full(3, v, np.float32) for k, v in LANES_HP[0].items()}
     keys = jax.vmap(jax.random.PRNGKey)(np.arange(3))
     batched = str(jax.make_jaxpr(jax.vmap(train, axis_name=LANES))(hparams, keys))
     unbatched = str(jax.make_jaxpr(jax.vmap(train, axis_name=LANES, in_axes=None, axis_size=3))(LANES_HP[0], keys[0]))
-    assert batched.count("cond[") == unbatched.count("cond[") >= 3  # learn, update the target, evaluate
+    assert batched.count("cond[") == unbatched.count("cond[") >= 2  # learn, update the target

@@ -27,10 +27,10 @@ def mean_returns(algo, config) -> np.ndarray:
 def test_dqn_defaults_reach_400_on_cartpole_within_500k_steps():
     config = tiny_config("dqn_mlp", "gymnax.cartpole", {})
     assert config["training"]["total_timesteps"] == 500_000
-    assert mean_returns(dqn, config).max() >= 400
+    assert mean_returns(dqn.ALGORITHM, config).max() >= 400
 
 
 @pytest.mark.slow
 def test_sac_defaults_reach_minus_250_on_pendulum_within_50k_steps():
     config = tiny_config("sac_mlp", "gymnax.pendulum", {"training": {"total_timesteps": 50_000}})
-    assert mean_returns(sac, config).max() >= -250
+    assert mean_returns(sac.ALGORITHM, config).max() >= -250

@@ -1,6 +1,6 @@
 """Every shipped (algorithm recipe, env recipe) pair: the ones that fit train, the others are refused.
 
-A pair fits when the env's action space is one the algorithm acts in (its ACTION_SPACES) and, for
+A pair fits when the env's action space is one the algorithm acts in (its action_spaces) and, for
 a conv torso, when the env's observations are images. A pair that fits must build and run a tiny
 train; one whose action space does not fit must be refused when the recipes are loaded.
 """
@@ -48,9 +48,9 @@ ALGOS = {name: _algo_facts(name) for name in available("algo")}
 PAIRS = list(itertools.product(ALGOS, ENVS))
 FITTING = [
     (a, e) for a, e in PAIRS
-    if ENVS[e][0] in ALGORITHMS[ALGOS[a][0]].ACTION_SPACES and (ENVS[e][1] or not ALGOS[a][1])
+    if ENVS[e][0] in ALGORITHMS[ALGOS[a][0]].action_spaces and (ENVS[e][1] or not ALGOS[a][1])
 ]
-REFUSED = [(a, e) for a, e in PAIRS if ENVS[e][0] not in ALGORITHMS[ALGOS[a][0]].ACTION_SPACES]
+REFUSED = [(a, e) for a, e in PAIRS if ENVS[e][0] not in ALGORITHMS[ALGOS[a][0]].action_spaces]
 
 
 def test_the_grid_covers_every_kind_of_pair():
@@ -93,7 +93,7 @@ def test_a_pair_whose_action_space_does_not_fit_is_refused_at_load(algo_recipe, 
     with pytest.raises(RecipeError) as err:
         load_recipe(algo_recipe, env_recipe)
     message = str(err.value)
-    assert f"{algorithm} needs {' or '.join(ALGORITHMS[algorithm].ACTION_SPACES)} actions" in message
+    assert f"{algorithm} needs {' or '.join(ALGORITHMS[algorithm].action_spaces)} actions" in message
     assert f"the action space of {env_recipe}" in message and f"is {space}" in message
-    fitting = [a for a in ALGOS if space in ALGORITHMS[ALGOS[a][0]].ACTION_SPACES]
+    fitting = [a for a in ALGOS if space in ALGORITHMS[ALGOS[a][0]].action_spaces]
     assert message.endswith(f"algorithm recipes that fit it: {', '.join(fitting)}")

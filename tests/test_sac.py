@@ -5,12 +5,11 @@ import numpy as np
 import pytest
 
 from hyperlax.algos import sac
-from hyperlax.config import merge
-from hyperlax.envs import make_env
 from tests.lanes import (
     assert_lanes_equal_solo_runs,
     assert_trees_close,
     batched_and_solo,
+    initial_params,
     lane,
     tiny_config,
 )
@@ -45,7 +44,7 @@ LANES_HP = [
 def runs(request):
     config = tiny_config("sac_mlp", "gymnax.pendulum", TINY)
     config["algorithm"]["hyperparam"]["autotune_alpha"] = request.param
-    return (config, *batched_and_solo(sac, config, LANES_HP))
+    return (config, *batched_and_solo(sac.ALGORITHM, config, LANES_HP))
 
 
 def test_a_batched_lane_equals_its_solo_run(runs):
@@ -57,8 +56,7 @@ def test_a_batched_lane_equals_its_solo_run(runs):
 
 def test_a_lane_with_learning_rates_zero_keeps_its_initial_parameters(runs):
     config, keys, batched, _ = runs
-    config = merge(config, {"algorithm": {"hyperparam": {"alpha": LANES_HP[2][HP + "alpha"]}}})
-    initial = sac.init_params(config, make_env(config["env"]), keys[2])
+    initial = initial_params(sac.ALGORITHM, config, LANES_HP[2], keys[2])
     assert_trees_close(lane(batched.params, 2), initial, atol=0.0)
     moved = jax.tree.leaves(jax.tree.map(lambda a, b: np.abs(a - b).max(), lane(batched.params, 0), initial))
     assert max(moved) > 1e-4

@@ -13,10 +13,10 @@ import numpy as np
 
 from hyperlax.algos import ppo
 from hyperlax.cli import main
-from hyperlax.envs import make_env
 from hyperlax.recipes import load_recipe
 from hyperlax.run.executor import config_for, lane_key, params_by_leaf
 from hyperlax.run.sweep import Settings, execute, make_executor, prepare, start
+from tests.lanes import config_lane, initial_params
 
 
 def sweep(recipe, root, *extra):
@@ -136,9 +136,9 @@ def test_a_lane_with_learning_rate_zero_keeps_its_initial_parameters(tiny_recipe
     start(root, prepared, {}, resume=False)
     execute(root, prepared)
     params = np.load(root / "samples" / "batch_00000" / "params.npz")
-    env = make_env(prepared.base_config["env"])
     for sample_id in range(4):
-        initial = ppo.init_params(config_for(prepared.base_config, samples[sample_id]), env, lane_key(7, sample_id, 0))
+        config = config_for(prepared.base_config, samples[sample_id])
+        initial = initial_params(ppo.ALGORITHM, config, config_lane(ppo.ALGORITHM, config), lane_key(7, sample_id, 0))
         for path, leaf in jax.tree_util.tree_leaves_with_path(initial):
             name = "/".join(k.key for k in path)
             same = np.allclose(params[f"sample_{sample_id}/{name}"][0], leaf, atol=0)

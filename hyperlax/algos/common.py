@@ -1,6 +1,6 @@
-"""What every algorithm shares: the vmap axis, a run's output, milestones and greedy evaluation.
+"""What every algorithm shares: the vmap axis, milestones, lane-wise selection and greedy evaluation.
 
-A train function runs under `jax.vmap(train, axis_name=LANES)` (the executor's one vmap over
+A lane's init and advance run under `jax.vmap(..., axis_name=LANES)` (the executor's one vmap over
 sample x seed lanes). Lanes may differ in traced values, including loop lengths; work that only
 some lanes need runs when any lane of the batch needs it (`lax.pmax` over LANES), and its result is
 kept only by those lanes.
@@ -9,7 +9,7 @@ kept only by those lanes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -17,14 +17,6 @@ import jax.numpy as jnp
 from hyperlax.envs import EnvSpec
 
 LANES = "lanes"
-
-
-class TrainOutput(NamedTuple):
-    params: Any  # network parameters after the last update
-    opt_state: Any  # optimizer states after the last update
-    returns: jax.Array  # [num_evaluations] mean greedy episodic return at each milestone
-    env_steps: jax.Array  # env steps this lane took
-    slots: jax.Array  # env-step slots this lane computed, padding included (>= env_steps)
 
 
 def tree_bytes(tree: Any) -> int:
@@ -42,15 +34,9 @@ def milestones(total_timesteps: int, num_evaluations: int) -> list[int]:
     return [round(total_timesteps * (i + 1) / num_evaluations) for i in range(num_evaluations)]
 
 
-def eval_iterations(total_timesteps: int, num_evaluations: int, steps_per_iteration, num_iterations) -> jax.Array:
-    """For each milestone, the iteration after which a lane has taken that many env steps.
-
-    `steps_per_iteration` and `num_iterations` may be traced per lane; the result is int32
-    [num_evaluations], never past the lane's last iteration.
-    """
-    steps = jnp.asarray(milestones(total_timesteps, num_evaluations), jnp.int32)
-    first = jnp.maximum(1, -(-steps // steps_per_iteration))
-    return jnp.minimum(num_iterations, first) - 1
+def iterations_until(until: jax.Array, steps_per_iteration, num_iterations) -> jax.Array:
+    """The iterations done once a lane has taken `until` env steps: at least one, at most all."""
+    return jnp.minimum(num_iterations, jnp.maximum(1, -(-until // steps_per_iteration)))
 
 
 def any_lane(flag: jax.Array) -> jax.Array:
@@ -82,14 +68,6 @@ def evaluate(env: EnvSpec, greedy: Callable[[jax.Array], jax.Array], key: jax.Ar
     return total.mean()
 
 
-def record_due_evaluations(
-    iteration: jax.Array, due: jax.Array, scores: jax.Array, run_evaluation: Callable[[], jax.Array]
-) -> jax.Array:
-    """Write `run_evaluation()` into every slot of `scores` whose due iteration is `iteration`.
-
-    The evaluation runs only when some lane of the batch is due, so a batch evaluates at the
-    union of its lanes' due iterations instead of at every iteration.
-    """
-    mine = due == iteration
-    score = jax.lax.cond(any_lane(jnp.any(mine)), run_evaluation, lambda: jnp.float32(jnp.nan))
-    return jnp.where(mine, score, scores)
+def select(on: jax.Array, new: Any, old: Any) -> Any:
+    """`new` where `on`, else `old`, leaf by leaf; `on` broadcasts over leading axes."""
+    return jax.tree.map(lambda a, b: jnp.where(on.reshape(on.shape + (1,) * (a.ndim - on.ndim)), a, b), new, old)

@@ -1,7 +1,7 @@
 """DQN: epsilon-greedy exploration, a replay buffer per lane, a target network, optional double Q.
 
-`make_train(config, env, extents)` reads the structural values of a nested config and returns
-`train(hparams, key) -> TrainOutput`; the learning rate and every float coefficient are traced per
+`make_segments(config, env, extents)` reads the structural values of a nested config and returns
+`Segments(init, advance)` (see `interface`); the learning rate and every float coefficient are traced per
 lane, so one compiled function serves a whole batch. The loop is the off-policy schedule of
 `off_policy`: step the envs, store, and once `learning_starts` env steps are taken, learn. The
 target network moves towards the online one by `tau` (1 is a hard copy) whenever the env steps
@@ -12,7 +12,6 @@ bootstrap from their final observation; terminated ones do not.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import jax
@@ -20,7 +19,7 @@ import jax.numpy as jnp
 import optax
 
 from hyperlax.algos import common, off_policy
-from hyperlax.algos.common import TrainOutput
+from hyperlax.algos.interface import Algorithm, SegmentMetrics, Segments
 from hyperlax.envs import EnvSpec
 from hyperlax.nets import ConvTorso, QNetwork, Torso
 
@@ -109,35 +108,48 @@ def make_network(shape: Shape, env: EnvSpec) -> QNetwork:
     return QNetwork(torso, env.num_actions)
 
 
-def init_params(config: dict[str, Any], env: EnvSpec, key: jax.Array) -> dict[str, Any]:
-    """The initial Q-network parameters that `train` starts from with the same key."""
-    return _init(make_network(shape_of(config), env), env, key)
+def check_env(config: dict[str, Any], env: EnvSpec) -> None:
+    """Raise ValueError when the configured torso does not fit the env's observations."""
+    make_network(shape_of(config), env)
 
 
 def _init(network: QNetwork, env: EnvSpec, key: jax.Array) -> dict[str, Any]:
     return {"q": network.init(jax.random.fold_in(key, 0), jnp.zeros(env.obs_shape))}
 
 
-def make_train(
-    config: dict[str, Any], env: EnvSpec, extents: dict[str, int]
-) -> Callable[[dict[str, jax.Array], jax.Array], TrainOutput]:
-    """The train function for this config's structure; hparams are traced per call."""
+def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int]) -> Segments:
+    """The segments of this config's structure; hparams are traced per call."""
     shape = shape_of(config)
     schedule = shape.schedule
     network = make_network(shape, env)
-    due = common.eval_iterations(
-        schedule.total_timesteps, schedule.num_evaluations, schedule.steps_per_iteration, schedule.num_iterations
-    )
 
     def greedy(params, obs):
         return jnp.argmax(network.apply(params, obs), axis=-1)
 
-    def train(hparams: dict[str, jax.Array], key: jax.Array) -> TrainOutput:
+    def optimizer(hp):
+        return optax.chain(optax.clip_by_global_norm(hp["max_grad_norm"]), optax.adam(hp["lr"]))
+
+    def init(hparams: dict[str, jax.Array], key: jax.Array) -> dict[str, Any]:
         hp = {k[len(HP):]: v for k, v in hparams.items()}
-        params = _init(network, env, key)["q"]
-        tx = optax.chain(optax.clip_by_global_norm(hp["max_grad_norm"]), optax.adam(hp["lr"]))
+        params = _init(network, env, key)
         env_key, loop_key, eval_key = jax.random.split(jax.random.fold_in(key, 1), 3)
         obs, env_state = off_policy.reset(env, env_key, schedule.num_envs)
+        example = off_policy.Transition(obs[0], jnp.zeros((), jnp.int32), jnp.float32(0), obs[0], jnp.float32(0))
+        return {
+            "params": params,
+            "target_params": params["q"],
+            "opt_state": optimizer(hp).init(params["q"]),
+            "buffer": off_policy.empty_buffer(schedule, example),
+            "env_state": env_state,
+            "obs": obs,
+            "iteration": jnp.int32(0),  # iterations done
+            "loop_key": loop_key,
+            "eval_key": eval_key,
+        }
+
+    def advance(state: dict[str, Any], hparams: dict[str, jax.Array], until: jax.Array):
+        hp = {k[len(HP):]: v for k, v in hparams.items()}
+        tx = optimizer(hp)
 
         def epsilon(env_steps):
             anneal_steps = jnp.maximum(hp["exploration_fraction"] * schedule.total_timesteps, 1.0)
@@ -175,8 +187,8 @@ def make_train(
             (params, opt_state), _ = jax.lax.scan(gradient_step, (params, opt_state), keys)
             return params, opt_state
 
-        def iteration_step(carry, iteration):
-            params, target_params, opt_state, buffer, env_state, obs, scores, key = carry
+        def iteration_step(iteration, carry):
+            params, target_params, opt_state, buffer, env_state, obs, key = carry
             key, act_key, learn_key = jax.random.split(key, 3)
             explore_rate = epsilon(iteration * schedule.steps_per_iteration)
             env_state, obs, transitions = off_policy.collect(
@@ -193,23 +205,31 @@ def make_train(
                 lambda: optax.incremental_update(params, target_params, hp["tau"]),
                 lambda: target_params,
             )
-            scores = common.record_due_evaluations(
-                iteration, due, scores,
-                lambda: common.evaluate(
-                    env, lambda o: greedy(params, o), jax.random.fold_in(eval_key, iteration), schedule.num_eval_episodes
-                ),
-            )
-            return (params, target_params, opt_state, buffer, env_state, obs, scores, key), None
+            return params, target_params, opt_state, buffer, env_state, obs, key
 
-        example = off_policy.Transition(
-            obs[0], jnp.zeros((), jnp.int32), jnp.float32(0), obs[0], jnp.float32(0)
+        names = ("target_params", "opt_state", "buffer", "env_state", "obs", "loop_key")
+        start, done = off_policy.segment_bounds(schedule, state["iteration"], until)
+        params, *rest = jax.lax.fori_loop(
+            start, done, iteration_step, (state["params"]["q"], *(state[name] for name in names))
         )
-        scores = jnp.full(schedule.num_evaluations, jnp.nan, jnp.float32)
-        carry = (params, params, tx.init(params), off_policy.empty_buffer(schedule, example), env_state, obs, scores, loop_key)
-        (params, _, opt_state, *_, scores, _), _ = jax.lax.scan(
-            iteration_step, carry, jnp.arange(schedule.num_iterations)
+        score = common.evaluate(
+            env, lambda o: greedy(params, o), jax.random.fold_in(state["eval_key"], done - 1), schedule.num_eval_episodes
         )
-        env_steps = jnp.int32(schedule.num_iterations * schedule.steps_per_iteration)
-        return TrainOutput(params={"q": params}, opt_state=opt_state, returns=scores, env_steps=env_steps, slots=env_steps)
+        state = {**state, **dict(zip(names, rest)), "params": {"q": params}, "iteration": done}
+        env_steps = done * schedule.steps_per_iteration
+        return state, SegmentMetrics(score, env_steps, (done - start) * schedule.steps_per_iteration)
 
-    return train
+    return Segments(init, advance)
+
+
+ALGORITHM = Algorithm(
+    name="dqn",
+    vectorized=VECTORIZED,
+    paddable=PADDABLE,
+    action_spaces=ACTION_SPACES,
+    check_config=check_config,
+    check_env=check_env,
+    padded_extents=padded_extents,
+    make_segments=make_segments,
+    lane_bytes=lane_bytes,
+)

@@ -128,6 +128,17 @@ def learns(schedule: Schedule, iteration: jax.Array) -> jax.Array:
     return (iteration + 1) * schedule.steps_per_iteration >= schedule.learning_starts
 
 
+def segment_bounds(schedule: Schedule, iteration: jax.Array, until: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """The first and the end iteration of the segment that takes a lane to `until` env steps.
+
+    The lanes of a unit step in lockstep (same schedule, same start), so both bounds are taken
+    over the lanes and stay unbatched: the schedule's branches stay real branches under vmap.
+    """
+    start = common.max_over_lanes(iteration)
+    done = common.iterations_until(until, schedule.steps_per_iteration, schedule.num_iterations)
+    return start, jnp.maximum(start, done)
+
+
 def crosses(schedule: Schedule, iteration: jax.Array, interval: int) -> jax.Array:
     """Whether the iteration's env steps cross a multiple of `interval` env steps."""
     steps = schedule.steps_per_iteration

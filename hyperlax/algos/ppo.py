@@ -1,9 +1,10 @@
-"""PPO: clipped objective, GAE, separate actor and critic MLPs, one pure train function.
+"""PPO: clipped objective, GAE, separate actor and critic MLPs, trained in segments.
 
-`make_train(config, env, extents)` reads the structural values of a nested config and returns
-`train(hparams, key) -> TrainOutput`. `hparams` maps each VECTORIZED key to a float scalar and each
-PADDABLE key to an int scalar, all traced, so one compiled function (run under
-`vmap(axis_name=LANES)`) serves every lane of a batch.
+`make_segments(config, env, extents)` reads the structural values of a nested config and returns
+`Segments(init, advance)` (see `interface`). `hparams` maps each VECTORIZED key to a float scalar
+and each PADDABLE key to an int scalar, all traced, so one compiled function (run under
+`vmap(axis_name=LANES)`) serves every lane of a batch. A segment runs the lane's updates until it
+has taken the milestone's env steps (each lane counts its own updates), then evaluates it.
 
 Padding: arrays take the sizes in `extents` (the largest of the lanes sharing the function), and
 each lane is masked to do exactly what its solo run does.
@@ -21,7 +22,7 @@ terminated ones do not.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import jax
@@ -29,15 +30,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from hyperlax.algos.common import (
-    TrainOutput,
-    env_state_bytes,
-    eval_iterations,
-    evaluate,
-    max_over_lanes,
-    record_due_evaluations,
-    tree_bytes,
-)
+from hyperlax.algos.common import env_state_bytes, evaluate, iterations_until, max_over_lanes, select, tree_bytes
+from hyperlax.algos.interface import Algorithm, SegmentMetrics, Segments
 from hyperlax.envs import EnvSpec
 from hyperlax.nets import ACTIVATIONS, Critic, DiscreteActor, GaussianActor
 
@@ -175,14 +169,13 @@ def check_config(config: dict[str, Any]) -> None:
             raise ValueError(f"{key} must be a finite number, got {value!r}")
 
 
+def check_env(config: dict[str, Any], env: EnvSpec) -> None:
+    """PPO's MLPs take any env whose action space fits (checked with the recipe)."""
+
+
 def make_networks(shape: Shape, env: EnvSpec):
     actor_cls = DiscreteActor if env.discrete else GaussianActor
     return actor_cls(*shape.actor, env.num_actions), Critic(*shape.critic)
-
-
-def init_params(config: dict[str, Any], env: EnvSpec, key: jax.Array) -> dict[str, Any]:
-    """The initial actor and critic parameters that `train` starts from with the same key."""
-    return _init(shape_of(config), env, key)
 
 
 def _init(shape: Shape, env: EnvSpec, key: jax.Array) -> dict[str, Any]:
@@ -192,19 +185,12 @@ def _init(shape: Shape, env: EnvSpec, key: jax.Array) -> dict[str, Any]:
     return {"actor": actor.init(actor_key, dummy), "critic": critic.init(critic_key, dummy)}
 
 
-def _where(on: jax.Array, new: Any, old: Any) -> Any:
-    """`new` where `on`, else `old`, leaf by leaf; `on` broadcasts over leading axes."""
-    return jax.tree.map(lambda a, b: jnp.where(on.reshape(on.shape + (1,) * (a.ndim - on.ndim)), a, b), new, old)
-
-
 def _masked_mean(x: jax.Array, mask: jax.Array) -> jax.Array:
     return jnp.sum(jnp.where(mask, x, 0.0)) / jnp.sum(mask)
 
 
-def make_train(
-    config: dict[str, Any], env: EnvSpec, extents: dict[str, int]
-) -> Callable[[dict[str, jax.Array], jax.Array], TrainOutput]:
-    """The train function for this config's structure, with arrays of the sizes in `extents`."""
+def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int]) -> Segments:
+    """The segments of this config's structure, with arrays of the sizes in `extents`."""
     shape = shape_of(config)
     actor, critic = make_networks(shape, env)
     num_envs, rollout_length = extents["num_envs"], extents["rollout_length"]
@@ -242,7 +228,22 @@ def make_train(
             learning_rate = lr
         return optax.chain(optax.clip_by_global_norm(max_grad_norm), optax.adam(learning_rate, eps=1e-5))
 
-    def train(hparams: dict[str, jax.Array], key: jax.Array) -> TrainOutput:
+    def init(hparams: dict[str, jax.Array], key: jax.Array) -> dict[str, Any]:
+        params = _init(shape, env, key)
+        tx = optimizer(jnp.float32(0), jnp.float32(0), 1)  # Adam's state does not depend on its values
+        env_key, loop_key, eval_key = jax.random.split(jax.random.fold_in(key, 1), 3)
+        obs, env_state = jax.vmap(env.env.reset, in_axes=(0, None))(per_env(env_key), env.params)
+        return {
+            "params": params,
+            "opt_state": (tx.init(params["actor"]), tx.init(params["critic"])),
+            "env_state": env_state,
+            "obs": obs,
+            "update": jnp.int32(0),  # updates done
+            "loop_key": loop_key,
+            "eval_key": eval_key,
+        }
+
+    def advance(state: dict[str, Any], hparams: dict[str, jax.Array], until: jax.Array):
         hp = {k[len(HP):]: v for k, v in hparams.items()}
         lane = Lane(*(hp[name] for name in Lane._fields))
         steps_per_update = lane.num_envs * lane.rollout_length
@@ -250,13 +251,11 @@ def make_train(
         lane_minibatch = steps_per_update // lane.num_minibatches
         updates_per_run = num_updates * lane.update_epochs * lane.num_minibatches
         env_live = env_index < lane.num_envs
-        due = eval_iterations(shape.total_timesteps, shape.num_evaluations, steps_per_update, num_updates)
-
-        params = _init(shape, env, key)
+        target = iterations_until(until, steps_per_update, num_updates)
+        start = state["update"]
         actor_tx = optimizer(hp["actor_lr"], hp["max_grad_norm"], updates_per_run)
         critic_tx = optimizer(hp["critic_lr"], hp["max_grad_norm"], updates_per_run)
-        env_key, loop_key, eval_key = jax.random.split(jax.random.fold_in(key, 1), 3)
-        obs, env_state = jax.vmap(env.env.reset, in_axes=(0, None))(per_env(env_key), env.params)
+        loop_key, eval_key = state["loop_key"], state["eval_key"]
 
         def act(params, env_state, obs, step_key):
             action_key, env_key = jax.random.split(step_key)
@@ -278,7 +277,7 @@ def make_train(
                 env_state, obs, buffer = carry
                 next_state, next_obs, transition = act(params, env_state, obs, jax.random.fold_in(rollout_key, t))
                 advance = env_live & training & (t < lane.rollout_length)
-                env_state, obs = _where(advance, (next_state, next_obs), (env_state, obs))
+                env_state, obs = select(advance, (next_state, next_obs), (env_state, obs))
                 buffer = jax.tree.map(lambda b, x: b.at[t].set(x), buffer, transition)
                 return env_state, obs, buffer
 
@@ -380,7 +379,7 @@ def make_train(
                         },
                         (actor_opt, critic_opt),
                     )
-                    return _where(learning, stepped, learner)
+                    return select(learning, stepped, learner)
 
                 count = max_over_lanes(jnp.where(in_epoch, lane.num_minibatches, 0))
                 return jax.lax.fori_loop(0, count, minibatch_step, learner)
@@ -388,26 +387,25 @@ def make_train(
             count = max_over_lanes(jnp.where(training, lane.update_epochs, 0))
             return jax.lax.fori_loop(0, count, epoch_step, (params, opt_states))
 
-        def update_step(update, carry):
-            params, opt_states, env_state, obs, scores, slots = carry
-            training = update < num_updates
+        def update_step(i, carry):
+            params, opt_states, env_state, obs, slots = carry
+            update = start + i
+            training = update < target
             rollout_key, epoch_key = jax.random.split(jax.random.fold_in(loop_key, update))
             (env_state, obs, traj), length = rollout(params, env_state, obs, rollout_key, training)
             adv, targets = advantages(params, traj, obs)
             params, opt_states = learn(params, opt_states, (traj, adv, targets), epoch_key, training)
-            scores = record_due_evaluations(
-                update, due, scores,
-                lambda: evaluate(env, greedy(params["actor"]), jax.random.fold_in(eval_key, update), shape.num_eval_episodes),
-            )
-            return params, opt_states, env_state, obs, scores, slots + length * num_envs
+            return params, opt_states, env_state, obs, slots + length * num_envs
 
-        opt_states = (actor_tx.init(params["actor"]), critic_tx.init(params["critic"]))
-        scores = jnp.full(shape.num_evaluations, jnp.nan, jnp.float32)
-        carry = (params, opt_states, env_state, obs, scores, jnp.int32(0))
-        params, opt_states, _, _, scores, slots = jax.lax.fori_loop(0, max_over_lanes(num_updates), update_step, carry)
-        return TrainOutput(params, opt_states, scores, num_updates * steps_per_update, slots)
+        carry = (state["params"], state["opt_state"], state["env_state"], state["obs"], jnp.int32(0))
+        count = max_over_lanes(jnp.maximum(target - start, 0))
+        params, opt_states, env_state, obs, slots = jax.lax.fori_loop(0, count, update_step, carry)
+        done = jnp.maximum(start, target)
+        score = evaluate(env, greedy(params["actor"]), jax.random.fold_in(eval_key, done - 1), shape.num_eval_episodes)
+        state = {**state, "params": params, "opt_state": opt_states, "env_state": env_state, "obs": obs, "update": done}
+        return state, SegmentMetrics(score, done * steps_per_update, slots)
 
-    return train
+    return Segments(init, advance)
 
 
 def _categorical_log_prob(logits, action):
@@ -423,3 +421,16 @@ def _categorical_entropy(logits):
 def _gaussian_log_prob(mean, log_std, action):
     z = (action - mean) / jnp.exp(log_std)
     return jnp.sum(-0.5 * z**2 - log_std - 0.5 * jnp.log(2 * jnp.pi), axis=-1)
+
+
+ALGORITHM = Algorithm(
+    name="ppo",
+    vectorized=VECTORIZED,
+    paddable=PADDABLE,
+    action_spaces=ACTION_SPACES,
+    check_config=check_config,
+    check_env=check_env,
+    padded_extents=padded_extents,
+    make_segments=make_segments,
+    lane_bytes=lane_bytes,
+)

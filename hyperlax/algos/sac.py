@@ -1,7 +1,7 @@
 """SAC: a tanh-squashed Gaussian actor, twin critics with a Polyak target, optional alpha tuning.
 
-`make_train(config, env, extents)` reads the structural values of a nested config and returns
-`train(hparams, key) -> TrainOutput`; the learning rates and every float coefficient are traced
+`make_segments(config, env, extents)` reads the structural values of a nested config and returns
+`Segments(init, advance)` (see `interface`); the learning rates and every float coefficient are traced
 per lane, so one compiled function serves a whole batch. The loop is the off-policy schedule of
 `off_policy`: step the envs (uniformly random actions until `learning_starts` env steps are
 taken, then the actor's samples), store, and learn. Each gradient step updates the critics, then
@@ -13,7 +13,6 @@ and are scaled to the env's bounds. Truncated episodes bootstrap; terminated one
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import jax
@@ -21,7 +20,7 @@ import jax.numpy as jnp
 import optax
 
 from hyperlax.algos import common, off_policy
-from hyperlax.algos.common import TrainOutput
+from hyperlax.algos.interface import Algorithm, SegmentMetrics, Segments
 from hyperlax.envs import EnvSpec
 from hyperlax.nets import SquashedGaussianActor, TwinCritic
 
@@ -90,10 +89,8 @@ def make_networks(shape: Shape, env: EnvSpec) -> tuple[SquashedGaussianActor, Tw
     return SquashedGaussianActor(*shape.actor, env.num_actions), TwinCritic(*shape.critic)
 
 
-def init_params(config: dict[str, Any], env: EnvSpec, key: jax.Array) -> dict[str, Any]:
-    """The initial actor, critic (and log alpha) parameters that `train` starts from with the same key."""
-    shape = shape_of(config)
-    return _init(shape, env, key, jnp.float32(config["algorithm"]["hyperparam"]["alpha"]))
+def check_env(config: dict[str, Any], env: EnvSpec) -> None:
+    """SAC's MLPs take any env with continuous actions (checked with the recipe)."""
 
 
 def _init(shape: Shape, env: EnvSpec, key: jax.Array, alpha: jax.Array) -> dict[str, Any]:
@@ -106,16 +103,11 @@ def _init(shape: Shape, env: EnvSpec, key: jax.Array, alpha: jax.Array) -> dict[
     return params
 
 
-def make_train(
-    config: dict[str, Any], env: EnvSpec, extents: dict[str, int]
-) -> Callable[[dict[str, jax.Array], jax.Array], TrainOutput]:
-    """The train function for this config's structure; hparams are traced per call."""
+def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int]) -> Segments:
+    """The segments of this config's structure; hparams are traced per call."""
     shape = shape_of(config)
     schedule = shape.schedule
     actor, critic = make_networks(shape, env)
-    due = common.eval_iterations(
-        schedule.total_timesteps, schedule.num_evaluations, schedule.steps_per_iteration, schedule.num_iterations
-    )
 
     def to_env(action):
         return env.action_low + 0.5 * (action + 1.0) * (env.action_high - env.action_low)
@@ -132,15 +124,34 @@ def make_train(
     def greedy(actor_params, obs):
         return to_env(jnp.tanh(actor.apply(actor_params, obs)[0]))
 
-    def train(hparams: dict[str, jax.Array], key: jax.Array) -> TrainOutput:
-        hp = {k[len(HP):]: v for k, v in hparams.items()}
-        params = _init(shape, env, key, hp["alpha"])
+    def optimizers(hp) -> dict[str, optax.GradientTransformation]:
         txs = {"actor": optax.adam(hp["actor_lr"]), "critic": optax.adam(hp["critic_lr"])}
         if shape.autotune_alpha:
             txs["log_alpha"] = optax.adam(hp["alpha_lr"])
-        target_entropy = -hp["target_entropy_scale"] * env.num_actions
+        return txs
+
+    def init(hparams: dict[str, jax.Array], key: jax.Array) -> dict[str, Any]:
+        hp = {k[len(HP):]: v for k, v in hparams.items()}
+        params = _init(shape, env, key, hp["alpha"])
         env_key, loop_key, eval_key = jax.random.split(jax.random.fold_in(key, 1), 3)
         obs, env_state = off_policy.reset(env, env_key, schedule.num_envs)
+        example = off_policy.Transition(obs[0], jnp.zeros(env.num_actions), jnp.float32(0), obs[0], jnp.float32(0))
+        return {
+            "params": params,
+            "target_critic": params["critic"],
+            "opt_state": {name: tx.init(params[name]) for name, tx in optimizers(hp).items()},
+            "buffer": off_policy.empty_buffer(schedule, example),
+            "env_state": env_state,
+            "obs": obs,
+            "iteration": jnp.int32(0),  # iterations done
+            "loop_key": loop_key,
+            "eval_key": eval_key,
+        }
+
+    def advance(state: dict[str, Any], hparams: dict[str, jax.Array], until: jax.Array):
+        hp = {k[len(HP):]: v for k, v in hparams.items()}
+        txs = optimizers(hp)
+        target_entropy = -hp["target_entropy_scale"] * env.num_actions
 
         def alpha_of(params):
             return jnp.exp(params["log_alpha"]) if shape.autotune_alpha else hp["alpha"]
@@ -194,8 +205,8 @@ def make_train(
             )
             return params, target_critic, opt_states
 
-        def iteration_step(carry, iteration):
-            params, target_critic, opt_states, buffer, env_state, obs, scores, key = carry
+        def iteration_step(iteration, carry):
+            params, target_critic, opt_states, buffer, env_state, obs, key = carry
             key, act_key, learn_key = jax.random.split(key, 3)
             explore = iteration * schedule.steps_per_iteration < schedule.learning_starts
             env_state, obs, transitions = off_policy.collect(
@@ -207,26 +218,30 @@ def make_train(
                 lambda: learn(params, target_critic, opt_states, buffer, iteration, learn_key),
                 lambda: (params, target_critic, opt_states),
             )
-            scores = common.record_due_evaluations(
-                iteration, due, scores,
-                lambda: common.evaluate(
-                    env, lambda o: greedy(params["actor"], o), jax.random.fold_in(eval_key, iteration),
-                    schedule.num_eval_episodes,
-                ),
-            )
-            return (params, target_critic, opt_states, buffer, env_state, obs, scores, key), None
+            return params, target_critic, opt_states, buffer, env_state, obs, key
 
-        example = off_policy.Transition(
-            obs[0], jnp.zeros(env.num_actions), jnp.float32(0), obs[0], jnp.float32(0)
+        names = ("params", "target_critic", "opt_state", "buffer", "env_state", "obs", "loop_key")
+        start, done = off_policy.segment_bounds(schedule, state["iteration"], until)
+        carry = jax.lax.fori_loop(start, done, iteration_step, tuple(state[name] for name in names))
+        state = {**state, **dict(zip(names, carry)), "iteration": done}
+        score = common.evaluate(
+            env, lambda o: greedy(state["params"]["actor"], o), jax.random.fold_in(state["eval_key"], done - 1),
+            schedule.num_eval_episodes,
         )
-        opt_states = {name: tx.init(params[name]) for name, tx in txs.items()}
-        scores = jnp.full(schedule.num_evaluations, jnp.nan, jnp.float32)
-        buffer = off_policy.empty_buffer(schedule, example)
-        carry = (params, params["critic"], opt_states, buffer, env_state, obs, scores, loop_key)
-        (params, _, opt_states, *_, scores, _), _ = jax.lax.scan(
-            iteration_step, carry, jnp.arange(schedule.num_iterations)
-        )
-        env_steps = jnp.int32(schedule.num_iterations * schedule.steps_per_iteration)
-        return TrainOutput(params=params, opt_state=opt_states, returns=scores, env_steps=env_steps, slots=env_steps)
+        env_steps = done * schedule.steps_per_iteration
+        return state, SegmentMetrics(score, env_steps, (done - start) * schedule.steps_per_iteration)
 
-    return train
+    return Segments(init, advance)
+
+
+ALGORITHM = Algorithm(
+    name="sac",
+    vectorized=VECTORIZED,
+    paddable=PADDABLE,
+    action_spaces=ACTION_SPACES,
+    check_config=check_config,
+    check_env=check_env,
+    padded_extents=padded_extents,
+    make_segments=make_segments,
+    lane_bytes=lane_bytes,
+)

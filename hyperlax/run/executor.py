@@ -1,30 +1,35 @@
-"""Runs units on compiled train functions: one compilation per structure and lane count.
+"""Runs units as loops of segments on compiled step functions: one compilation per structure and lane count.
 
 A unit runs lanes x seeds trainings under one vmap named LANES (sample-major: the seeds of a
-sample are adjacent), and its outputs are reshaped to [lanes, seeds, ...]. Each training's key is
-fold_in(fold_in(PRNGKey(seed), sample_id), seed_index), computed inside the compiled function
-from the sample ids, so a lane's result does not depend on its batch or position. A structure's
-array sizes (`extents`, the largest paddable values among the sweep's samples of that structure)
-are fixed when it compiles. Padded lanes repeat the last real sample and are dropped from the
-output.
+sample are adjacent). Its compiled step re-initialises the lanes marked fresh (`init`, inside a
+branch that runs only when some lane is fresh), then advances every lane to the next milestone
+(`advance`), so the same program starts, continues and refills lanes. The lane states stay on the
+device between steps; only each segment's metrics come back. Each training's key is
+fold_in(fold_in(PRNGKey(seed), sample_id), seed_index), so a lane's result does not depend on its
+batch or position. A structure's array sizes (`extents`, the largest paddable values among the
+sweep's samples of that structure) are fixed when it compiles. Padded lanes repeat the last real
+sample and are dropped from the output. A lane whose parameters or evaluation become non-finite
+is diverged: its returns are NaN from that milestone on; the other lanes are unaffected.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
-from types import ModuleType
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from hyperlax.algos.common import LANES, TrainOutput
+from hyperlax.algos.common import LANES, any_lane, milestones, select
+from hyperlax.algos.interface import Algorithm, Segments, lane_hparams
 from hyperlax.config import flatten, merge, unflatten
 from hyperlax.envs import EnvSpec
 from hyperlax.plan import Unit
+from hyperlax.run import checkpoint
 from hyperlax.run.memory import MiB, OutOfMemoryError, is_out_of_memory
 
 log = logging.getLogger("hyperlax")
@@ -40,80 +45,111 @@ def config_for(base_config: dict[str, Any], sample: dict[str, Any]) -> dict[str,
     return merge(base_config, unflatten(sample))
 
 
-def leaf_name(path: tuple) -> str:
-    return "/".join(str(getattr(k, "key", getattr(k, "idx", k))) for k in path)
+class LaneOutput(NamedTuple):
+    """A unit's results, numpy leaves [samples, seeds, ...], padded lanes dropped."""
+
+    params: Any  # network parameters after the last segment
+    opt_state: Any  # optimizer states after the last segment
+    returns: np.ndarray  # [samples, seeds, milestones]; NaN from a diverged lane's first non-finite one
+    env_steps: np.ndarray  # [samples, seeds] env steps each lane took
+    diverged: np.ndarray  # [samples, seeds] whether the lane's parameters or returns became non-finite
 
 
 class UnitResult(NamedTuple):
-    output: TrainOutput  # numpy leaves [samples, seeds, ...], padded lanes dropped
+    output: LaneOutput
     env_steps: int  # env steps the unit's samples took
     slots: int  # env-step slots computed by all its lanes, padded lanes included
 
 
+class Segment(NamedTuple):
+    """What the host learns after each segment of a unit (for progress and checkpoints)."""
+
+    index: int  # milestone index just reached
+    returns: np.ndarray  # [samples, seeds] at that milestone, real lanes only
+
+
+def all_finite(tree: Any) -> jax.Array:
+    """Whether every floating-point value of `tree` is finite (a scalar)."""
+    leaves = [jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree) if jnp.issubdtype(x.dtype, jnp.floating)]
+    return jnp.all(jnp.stack(leaves)) if leaves else jnp.bool_(True)
+
+
 class Executor:
-    """Compiles and caches train functions and runs units on them; counts compilations."""
+    """Compiles and caches step functions and runs units on them; counts compilations."""
 
     def __init__(
         self,
-        algo: ModuleType,
+        algo: Algorithm,
         base_config: dict[str, Any],
         env: EnvSpec,
         num_seeds: int,
         seed: int,
         extents: dict[str, dict[str, int]],
+        checkpoint_every: int = 0,
+        fingerprint: str = "",
     ):
-        """`extents` maps each unit structure to the array sizes it compiles with."""
+        """`extents` maps each unit structure to the array sizes it compiles with; every
+        `checkpoint_every` segments (0: never) a unit's lanes are saved under its batch directory,
+        tagged with the sweep's `fingerprint`."""
         self.algo, self.base_config, self.env = algo, base_config, env
         self.num_seeds, self.seed, self.extents = num_seeds, seed, extents
+        self.checkpoint_every, self.fingerprint = checkpoint_every, fingerprint
+        training = base_config["training"]
+        self.milestones = milestones(training["total_timesteps"], training["num_evaluations"])
         self.compiled: dict[tuple[str, int], Any] = {}
         self.compile_count = 0
         self.compile_s = 0.0
         self.env_steps = 0  # over every unit run, for the sweep's padding fraction
         self.slots = 0
+        self.segments_run = 0  # compiled steps called, over every unit
 
     def _inputs(self, samples: Sequence[dict[str, Any]], sample_ids: Sequence[int], lanes: int):
+        """Per lane x seed: traced hyperparameters and keys (padded lanes repeat the last sample)."""
         padded = list(range(len(samples))) + [len(samples) - 1] * (lanes - len(samples))
-        configs = [flatten(config_for(self.base_config, samples[i])) for i in padded]
-        hparams = {k: jnp.asarray([c[k] for c in configs], jnp.float32) for k in self.algo.VECTORIZED}
-        hparams.update({k: jnp.asarray([c[k] for c in configs], jnp.int32) for k in self.algo.PADDABLE})
-        ids = jnp.asarray([sample_ids[i] for i in padded], jnp.int32)
-        return hparams, ids, jnp.int32(self.seed)
+        configs = [flatten(config_for(self.base_config, samples[i])) for i in padded for _ in range(self.num_seeds)]
+        ids = jnp.asarray([sample_ids[i] for i in padded for _ in range(self.num_seeds)], jnp.int32)
+        seed_indices = jnp.tile(jnp.arange(self.num_seeds), lanes)
+        keys = jax.vmap(lane_key, in_axes=(None, 0, 0))(jnp.int32(self.seed), ids, seed_indices)
+        return lane_hparams(self.algo, configs), keys
 
-    def _compile(self, unit: Unit, config: dict[str, Any], args) -> Any:
+    def _compile(self, unit: Unit, config: dict[str, Any], hparams, keys) -> tuple[Any, Any]:
+        """The unit's compiled step and the shapes of its lanes' state."""
         key = (unit.structure, unit.lanes)
         if key not in self.compiled:
             extents = self.extents[unit.structure]
-            estimate = unit.lanes * self.num_seeds * self.algo.lane_bytes(config, self.env, extents)
-            log.info("compiling for %d lanes x %d seeds, memory estimate %.0f MiB", unit.lanes, self.num_seeds, estimate / MiB)
-            train = self.algo.make_train(config, self.env, extents)
-            seeds = self.num_seeds
-
-            def lanes_fn(hparams, sample_ids, seed):
-                repeat = lambda x: jnp.repeat(x, seeds, axis=0)
-                seed_indices = jnp.tile(jnp.arange(seeds), sample_ids.shape[0])
-                keys = jax.vmap(lane_key, in_axes=(None, 0, 0))(seed, repeat(sample_ids), seed_indices)
-                output = jax.vmap(train, axis_name=LANES)(jax.tree.map(repeat, hparams), keys)
-                return jax.tree.map(lambda x: x.reshape((-1, seeds) + x.shape[1:]), output)
-
+            if self.algo.lane_bytes is not None:
+                estimate = unit.lanes * self.num_seeds * self.algo.lane_bytes(config, self.env, extents)
+                log.info("compiling for %d lanes x %d seeds, memory estimate %.0f MiB", unit.lanes, self.num_seeds, estimate / MiB)
+            segments = self.algo.make_segments(config, self.env, extents)
+            state = jax.eval_shape(jax.vmap(segments.init), hparams, keys)
+            fresh = jax.ShapeDtypeStruct(keys.shape[:1], jnp.bool_)
             start = time.perf_counter()
-            compiled = jax.jit(lanes_fn).lower(*args).compile()
+            compiled = jax.jit(lane_step(segments), donate_argnums=0).lower(state, hparams, keys, fresh, jnp.int32(0)).compile()
             self.compile_s += time.perf_counter() - start
             self.compile_count += 1
             stats = compiled.memory_analysis()
             if stats is not None:
                 needs = stats.argument_size_in_bytes + stats.output_size_in_bytes + stats.temp_size_in_bytes
                 log.info("compiled in %.1fs; XLA plans %.0f MiB", time.perf_counter() - start, needs / MiB)
-            self.compiled[key] = compiled
+            self.compiled[key] = (compiled, state)
         return self.compiled[key]
 
-    def run_unit(self, unit: Unit, samples: Sequence[dict[str, Any]]) -> UnitResult:
-        """Train the unit's samples (given in unit.sample_ids order).
+    def run_unit(
+        self,
+        unit: Unit,
+        samples: Sequence[dict[str, Any]],
+        directory: Path | None = None,
+        on_segment: Callable[[Segment], None] | None = None,
+    ) -> UnitResult:
+        """Train the unit's samples (given in unit.sample_ids order), segment by segment.
 
-        A unit that runs out of memory is split into two units of half the lanes, each run (and
-        split again if need be) on its own; its samples' results do not change.
+        With a batch `directory`, the unit continues from its checkpoint there (when it matches)
+        and checkpoints as configured. A unit that runs out of memory is split into two units of
+        half the lanes, each run (and split again if need be) on its own; its samples' results do
+        not change.
         """
         try:
-            return self._run(unit, samples)
+            return self._run(unit, samples, directory, on_segment)
         except Exception as error:  # only out-of-memory errors are retried
             if not is_out_of_memory(error):
                 raise
@@ -126,7 +162,9 @@ class Executor:
         lanes = (unit.lanes + 1) // 2
         log.warning("out of memory with %d lanes: retrying as units of %d lanes", unit.lanes, lanes)
         parts = [
-            self.run_unit(Unit(unit.structure, unit.sample_ids[i : i + lanes], lanes), samples[i : i + lanes])
+            self.run_unit(
+                Unit(unit.structure, unit.sample_ids[i : i + lanes], lanes), samples[i : i + lanes], directory, on_segment
+            )
             for i in range(0, len(samples), lanes)
         ]
         return UnitResult(
@@ -135,21 +173,78 @@ class Executor:
             slots=sum(p.slots for p in parts),
         )
 
-    def _run(self, unit: Unit, samples: Sequence[dict[str, Any]]) -> UnitResult:
-        args = self._inputs(samples, unit.sample_ids, unit.lanes)
-        compiled = self._compile(unit, config_for(self.base_config, samples[0]), args)
-        output = jax.device_get(compiled(*args))
-        n = len(samples)
-        result = UnitResult(
-            output=jax.tree.map(lambda x: np.asarray(x)[:n], output),
-            env_steps=int(np.sum(output.env_steps[:n], dtype=np.int64)),
-            slots=int(np.sum(output.slots, dtype=np.int64)),
+    def _run(self, unit: Unit, samples, directory: Path | None, on_segment) -> UnitResult:
+        hparams, keys = self._inputs(samples, unit.sample_ids, unit.lanes)
+        step, shapes = self._compile(unit, config_for(self.base_config, samples[0]), hparams, keys)
+        num_lanes, num_segments = keys.shape[0], len(self.milestones)
+        header = {
+            "fingerprint": self.fingerprint, "sample_ids": list(unit.sample_ids), "lanes": unit.lanes,
+            "num_seeds": self.num_seeds, "milestones": self.milestones,
+        }
+        path = checkpoint.path_of(directory, unit.sample_ids, unit.lanes) if directory is not None else None
+        restored = checkpoint.load(path, header, shapes) if path is not None else None
+        if restored is None:
+            state = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+            record = checkpoint.Record(
+                returns=np.full((num_lanes, num_segments), np.nan, np.float32),
+                diverged_at=np.full(num_lanes, -1, np.int32),
+                env_steps=np.zeros(num_lanes, np.int64),
+                slots=np.asarray(0, np.int64),
+            )
+            done = 0
+        else:
+            state, record, done = restored
+            log.info("%s: continuing from its checkpoint after segment %d of %d", path.parent.parent.name, done, num_segments)
+        fresh = jnp.full(num_lanes, done == 0)
+        n = len(samples) * self.num_seeds  # real lanes
+        for index in range(done, num_segments):
+            state, metrics, finite = step(state, hparams, keys, fresh, jnp.int32(self.milestones[index]))
+            fresh = jnp.zeros(num_lanes, bool)
+            self.segments_run += 1
+            episode_return, finite, env_steps, slots = jax.device_get(
+                (metrics.episode_return, finite, metrics.env_steps, metrics.slots)
+            )
+            record.diverged_at[(record.diverged_at < 0) & ~finite] = index
+            record.returns[:, index] = np.where(record.diverged_at >= 0, np.nan, episode_return)
+            record.env_steps[:] = env_steps
+            record = record._replace(slots=record.slots + np.sum(slots, dtype=np.int64))
+            if on_segment is not None:
+                on_segment(Segment(index, record.returns[:n, index].reshape(len(samples), self.num_seeds)))
+            if path is not None and self.checkpoint_every and (index + 1) % self.checkpoint_every == 0:
+                progress = {"segments_done": index + 1, "env_steps_per_lane": record.env_steps[:n].tolist()}
+                checkpoint.save(path, {**header, **progress}, jax.device_get(state), record)
+        final = jax.device_get((state["params"], state.get("opt_state")))
+        per_sample = lambda x: np.asarray(x)[:n].reshape((len(samples), self.num_seeds) + np.shape(x)[1:])
+        output = LaneOutput(
+            params=jax.tree.map(per_sample, final[0]),
+            opt_state=jax.tree.map(per_sample, final[1]),
+            returns=per_sample(record.returns),
+            env_steps=per_sample(record.env_steps),
+            diverged=per_sample(record.diverged_at >= 0),
         )
+        result = UnitResult(output, int(np.sum(record.env_steps[:n], dtype=np.int64)), int(record.slots))
         self.env_steps += result.env_steps
         self.slots += result.slots
         return result
 
 
+def lane_step(segments: Segments) -> Callable:
+    """The unit's step `(state, hparams, keys, fresh, until) -> (state, metrics, finite)` over lanes:
+    lanes marked fresh start anew from `init`, then every lane advances to `until` env steps."""
+
+    def one_lane(state, hparams, key, fresh, until):
+        state = jax.lax.cond(
+            any_lane(fresh), lambda: select(fresh, segments.init(hparams, key), state), lambda: state
+        )
+        state, metrics = segments.advance(state, hparams, until)
+        return state, metrics, all_finite(state["params"]) & jnp.isfinite(metrics.episode_return)
+
+    def step(state, hparams, keys, fresh, until):
+        return jax.vmap(one_lane, in_axes=(0, 0, 0, 0, None), axis_name=LANES)(state, hparams, keys, fresh, until)
+
+    return step
+
+
 def params_by_leaf(params: Any) -> dict[str, np.ndarray]:
     """Parameter leaves by their path name ("actor/params/Dense_0/kernel")."""
-    return {leaf_name(path): leaf for path, leaf in jax.tree_util.tree_leaves_with_path(params)}
+    return {checkpoint.leaf_name(path): leaf for path, leaf in jax.tree_util.tree_leaves_with_path(params)}

@@ -1,7 +1,8 @@
 """The sweep loop: prepare samples and plan, check or record the fingerprint, run every batch.
 
 Batches that already have success.txt are skipped; a batch directory without it is discarded and
-re-run. results.csv is rewritten after every batch, so a crash loses at most the batch in flight.
+re-run, continuing from its checkpoint when one matches. results.csv is rewritten after every
+batch, so a crash loses at most the segments since the last checkpoint of the batch in flight.
 """
 
 from __future__ import annotations
@@ -10,32 +11,25 @@ import dataclasses
 import logging
 import platform
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from hyperlax import store
 from hyperlax.algos import ALGORITHMS
-from hyperlax.algos.common import milestones
+from hyperlax.algos.interface import check_segments
 from hyperlax.config import flatten, merge
 from hyperlax.envs import EnvSpec, make_env
 from hyperlax.plan import Batch, fingerprint, make_plan, members, structure_of
 from hyperlax.recipes import Recipe
 from hyperlax.run import memory
-from hyperlax.run.executor import Executor, config_for, params_by_leaf
+from hyperlax.run.executor import Executor, Segment, config_for, params_by_leaf
 
 log = logging.getLogger("hyperlax")
 
@@ -55,6 +49,8 @@ class Settings:
     num_seeds: int = 1
     num_evaluations: int | None = None  # None: the recipe's training.num_evaluations
     total_timesteps: int | None = None  # None: the recipe's training.total_timesteps
+    checkpoint_every: int = 1  # segments between checkpoints of a batch's lanes; 0: none
+    keep_checkpoints: bool = False  # keep a finished batch's checkpoint
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,13 +80,15 @@ def prepare(recipe: Recipe, samples: list[dict[str, Any]], settings: Settings, s
     base_config = merge(recipe.base_config, {"training": overrides})
     if settings.num_seeds < 1:
         raise ValueError(f"--num-seeds must be at least 1, got {settings.num_seeds}")
-    algo = ALGORITHMS[base_config["algorithm"]["name"]]
+    if settings.checkpoint_every < 0:
+        raise ValueError(f"--checkpoint-every must be 0 (no checkpoints) or positive, got {settings.checkpoint_every}")
+    algo = recipe.algorithm
     for sample_id, sample in enumerate(samples):
         try:
             algo.check_config(config_for(base_config, sample))
         except ValueError as err:
             raise ValueError(f"sample {sample_id} ({sample}): {err}") from None
-    structural = [k for k in flatten(base_config) if k not in algo.VECTORIZED + algo.PADDABLE]
+    structural = [k for k in flatten(base_config) if k not in algo.vectorized + algo.paddable]
     env = make_env(base_config["env"])
     if settings.hparam_batch_size == "auto":
         size = fitting_batch_size(algo, base_config, env, samples, structural, settings)
@@ -98,7 +96,7 @@ def prepare(recipe: Recipe, samples: list[dict[str, Any]], settings: Settings, s
     elif not isinstance(settings.hparam_batch_size, int):
         raise ValueError(f"--hparam-batch-size must be a positive integer or 'auto', got {settings.hparam_batch_size!r}")
     plan = make_plan(
-        samples, structural, algo.PADDABLE, settings.hparam_batch_size,
+        samples, structural, algo.paddable, settings.hparam_batch_size,
         settings.group_by_structural_hparams, settings.sequential,
     )
     extents = {}
@@ -106,9 +104,14 @@ def prepare(recipe: Recipe, samples: list[dict[str, Any]], settings: Settings, s
         configs = [config_for(base_config, samples[i]) for i in ids]
         extents[structure] = algo.padded_extents(configs)
         try:  # the checks that need the env (e.g. a conv torso needs image observations)
-            algo.make_train(configs[0], env, extents[structure])
+            algo.check_env(configs[0], env)
         except ValueError as err:
             raise ValueError(f"sample {ids[0]} ({samples[ids[0]]}): {err}") from None
+        if algo not in ALGORITHMS.values():  # a researcher's module: check its contract before any work
+            try:
+                check_segments(algo, configs[0], env, extents[structure])
+            except (ValueError, TypeError, KeyError) as err:
+                raise ValueError(f"algorithm {algo.name!r} breaks the contract: {err}") from None
     recorded = {"source": source, "seed": settings.seed, "num_seeds": settings.num_seeds, "base_config": base_config}
     return Prepared(recipe, settings, base_config, samples, plan, extents, fingerprint(samples, plan, recorded))
 
@@ -121,7 +124,7 @@ def fitting_batch_size(
     configs = [config_for(base_config, s) for s in samples]
     extents = algo.padded_extents(configs)
     one_per_structure = {structure_of(s, structural): c for s, c in zip(samples, configs)}
-    per_lane = max(algo.lane_bytes(c, env, extents) for c in one_per_structure.values())
+    per_lane = max(memory.lane_bytes(algo, c, env, extents) for c in one_per_structure.values())
     free = memory.available_bytes()
     size = memory.auto_batch_size(per_lane, settings.num_seeds, len(samples), free)
     log.info(
@@ -134,9 +137,10 @@ def fitting_batch_size(
 def make_executor(prepared: Prepared) -> Executor:
     """An executor for the prepared sweep's algorithm, env, seeds and extents."""
     config = prepared.base_config
+    settings = prepared.settings
     return Executor(
-        ALGORITHMS[config["algorithm"]["name"]], config, make_env(config["env"]),
-        prepared.settings.num_seeds, prepared.settings.seed, prepared.extents,
+        prepared.recipe.algorithm, config, make_env(config["env"]), settings.num_seeds, settings.seed,
+        prepared.extents, settings.checkpoint_every, prepared.fingerprint,
     )
 
 
@@ -191,46 +195,93 @@ def execute(
 ) -> dict[str, Any]:
     """Run every unfinished batch, then write results.csv and summary.json; returns the summary.
 
-    The summary ranks the best configurations by `metric` ({name: final_return or best_return,
-    goal: maximize or minimize}), by default the highest final return.
+    The progress bar counts env steps (each sample's milestones reached, over its seeds) over the
+    sweep's total, with the best return so far. The summary ranks the best configurations by
+    `metric` ({name: final_return or best_return, goal: maximize or minimize}), by default the
+    highest final return; diverged samples are left out of the ranking.
     """
     console = console or Console(stderr=True)
+    metric = metric or DEFAULT_METRIC
     started = time.perf_counter()
-    config = prepared.base_config
     executor = make_executor(prepared)
-    steps = milestones(config["training"]["total_timesteps"], config["training"]["num_evaluations"])
+    steps = executor.milestones
     keys = list(prepared.samples[0]) if prepared.samples else []
     todo = [b for b in prepared.plan if not store.is_complete(root / "samples" / b.name)]
     skipped = len(prepared.plan) - len(todo)
     if skipped:
         log.info("resuming: %d of %d batches already finished, skipping them", skipped, len(prepared.plan))
+    per_sample = steps[-1] * prepared.settings.num_seeds
+    finished = store.collect_results(root)
+    best = Best(metric["goal"], [r[metric["name"]] for r in finished])
     with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False,
+        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed:,.0f}/{task.total:,.0f} env steps"),
+        TextColumn("best {task.fields[best]}"), TimeElapsedColumn(), TimeRemainingColumn(), console=console,
+        transient=False,
     ) as progress:
-        task = progress.add_task("batches", total=len(prepared.plan), completed=skipped)
+        task = progress.add_task(
+            "batches", total=per_sample * len(prepared.samples), completed=per_sample * len(finished), best=best.text()
+        )
+
+        def on_segment(segment: Segment) -> None:
+            reached = steps[segment.index] - (steps[segment.index - 1] if segment.index else 0)
+            best.update(np.nanmean(segment.returns, axis=1))
+            progress.update(task, advance=reached * segment.returns.size, best=best.text())
+
         for batch in todo:
             directory = root / "samples" / batch.name
             if store.discard_incomplete(directory):
-                log.warning("%s had no success.txt: discarded, running it again", batch.name)
+                log.warning("%s had no success.txt: discarded (its checkpoint kept), running it again", batch.name)
             progress.update(task, description=f"{batch.name} ({len(batch.sample_ids)} samples)")
-            run_batch(executor, batch, prepared.samples, directory, steps)
+            run_batch(executor, batch, prepared.samples, directory, on_segment)
+            if not prepared.settings.keep_checkpoints:
+                store.remove_checkpoint(directory)
             store.write_results_csv(root, store.collect_results(root), keys)
-            progress.advance(task)
     rows = store.collect_results(root)
     store.write_results_csv(root, rows, keys)
-    summary = summarize(rows, executor, time.perf_counter() - started, len(prepared.plan), skipped, metric or DEFAULT_METRIC)
+    summary = summarize(rows, executor, time.perf_counter() - started, len(prepared.plan), skipped, metric)
     store.write_json(root / "summary.json", summary)
+    diverged = [r["sample_id"] for r in rows if r["status"] == "diverged"]
+    if diverged:
+        log.warning(
+            "%d samples diverged (non-finite parameters or returns), left out of the ranking: %s",
+            len(diverged), ", ".join(map(str, diverged)),
+        )
     return summary
 
 
-def run_batch(executor: Executor, batch: Batch, samples: Sequence[dict[str, Any]], directory: Path, steps: list[int]) -> None:
+class Best:
+    """The best return seen so far, by the metric's goal, for the progress bar."""
+
+    def __init__(self, goal: str, values: Sequence[float]):
+        self.sign = 1.0 if goal == "maximize" else -1.0
+        self.value = np.nan
+        self.update(np.asarray(values, dtype=float))
+
+    def update(self, values: np.ndarray) -> None:
+        values = values[np.isfinite(values)]
+        if values.size:
+            candidate = self.sign * np.max(self.sign * values)
+            if np.isnan(self.value) or self.sign * candidate > self.sign * self.value:
+                self.value = float(candidate)
+
+    def text(self) -> str:
+        return "-" if np.isnan(self.value) else f"{self.value:.1f}"
+
+
+def run_batch(
+    executor: Executor,
+    batch: Batch,
+    samples: Sequence[dict[str, Any]],
+    directory: Path,
+    on_segment: Callable[[Segment], None] | None = None,
+) -> None:
     start = time.perf_counter()
     compiles, env_steps, slots = executor.compile_count, executor.env_steps, executor.slots
-    returns, params = [], {}
+    returns, diverged, params = [], [], {}
     for unit in batch.units:
-        result = executor.run_unit(unit, [samples[i] for i in unit.sample_ids])
+        result = executor.run_unit(unit, [samples[i] for i in unit.sample_ids], directory, on_segment)
         returns.append(result.output.returns)
+        diverged.extend(bool(d.any()) for d in result.output.diverged)
         leaves = params_by_leaf(result.output.params)
         for row, sample_id in enumerate(unit.sample_ids):  # structures differ in shape: one entry per sample
             params.update({f"sample_{sample_id}/{name}": leaf[row] for name, leaf in leaves.items()})
@@ -239,12 +290,15 @@ def run_batch(executor: Executor, batch: Batch, samples: Sequence[dict[str, Any]
         "compiles": executor.compile_count - compiles,
         "env_steps": executor.env_steps - env_steps,
         "padding_fraction": round(1.0 - (executor.env_steps - env_steps) / (executor.slots - slots), 4),
+        "status": {str(i): "diverged" if d else "finished" for i, d in zip(batch.sample_ids, diverged)},
         "units": [
             {"sample_ids": list(u.sample_ids), "lanes": u.lanes, "extents": executor.extents[u.structure]}
             for u in batch.units
         ],
     }
-    store.write_batch(directory, {i: samples[i] for i in batch.sample_ids}, np.concatenate(returns), steps, params, info)
+    store.write_batch(
+        directory, {i: samples[i] for i in batch.sample_ids}, np.concatenate(returns), executor.milestones, params, info
+    )
     log.info(
         "%s done: %d samples in %.1fs, %.0f%% of lane-steps padding",
         batch.name, len(batch.sample_ids), info["wall_s"], 100 * info["padding_fraction"],
@@ -255,13 +309,18 @@ def summarize(
     rows: list[dict[str, Any]], executor: Executor, wall_s: float, num_batches: int, skipped: int, metric: dict[str, str]
 ) -> dict[str, Any]:
     sign = -1.0 if metric["goal"] == "maximize" else 1.0
-    ranked = sorted(rows, key=lambda r: (bool(np.isnan(r[metric["name"]])), sign * r[metric["name"]]))
+    ranked = sorted(
+        (r for r in rows if r["status"] != "diverged"),
+        key=lambda r: (bool(np.isnan(r[metric["name"]])), sign * r[metric["name"]]),
+    )
     return {
         "num_finished_samples": len(rows),
+        "num_diverged_samples": sum(r["status"] == "diverged" for r in rows),
         "num_batches": num_batches,
         "batches_skipped_on_resume": skipped,
         "compile_count": executor.compile_count,
         "compile_s": round(executor.compile_s, 3),
+        "segments_run": executor.segments_run,
         "padding_fraction": round(1.0 - executor.env_steps / executor.slots, 4) if executor.slots else 0.0,
         "wall_s": round(wall_s, 3),
         "ranked_by": metric,

@@ -1,0 +1,103 @@
+"""The algorithm interface: what PPO, DQN, SAC and a researcher's own algorithm provide.
+
+An algorithm is an `Algorithm`, a NamedTuple of names and pure functions in the style of optax's
+`GradientTransformation`. Its training runs in segments: `make_segments(config, env, extents)`
+gives `Segments(init, advance)` for one structure, where
+
+- `init(hparams, key) -> state` makes one lane's whole training state, a pytree (a dict holding
+  at least "params"; parameters, optimizer states, env states, buffers, counters, keys);
+- `advance(state, hparams, until) -> (state, SegmentMetrics)` trains the lane until it has taken
+  `until` env steps (a traced int32 milestone, the same for every lane), or its budget, and
+  evaluates it there.
+
+Both run under `jax.vmap(..., axis_name=LANES)`; `hparams` maps each vectorized key to a traced
+float32 scalar and each paddable key to a traced int32 scalar. The evaluation milestones are the
+segment boundaries, so a run is `init` then one `advance` per milestone, whether in one call
+(`run_in_one_call`) or in many (the executor's loop).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from hyperlax.algos.common import LANES, milestones
+from hyperlax.config import flatten
+from hyperlax.envs import EnvSpec
+
+Config = dict[str, Any]
+HParams = dict[str, jax.Array]
+
+
+class SegmentMetrics(NamedTuple):
+    """What one lane reports at the end of a segment (each a scalar)."""
+
+    episode_return: jax.Array  # mean greedy episodic return evaluated at the milestone
+    env_steps: jax.Array  # env steps the lane has taken since init (int32)
+    slots: jax.Array  # env-step slots this segment computed for the lane, padding included (int32)
+
+
+class Segments(NamedTuple):
+    """One structure's training, in segments between evaluation milestones."""
+
+    init: Callable[[HParams, jax.Array], Any]
+    advance: Callable[[Any, HParams, jax.Array], tuple[Any, SegmentMetrics]]
+
+
+class Algorithm(NamedTuple):
+    """An algorithm hyperlax can sweep; every hyperparameter's kind is declared here."""
+
+    name: str
+    vectorized: tuple[str, ...]  # dotted keys of float scalars traced per lane
+    paddable: tuple[str, ...]  # dotted keys of integers that only set array extents and loop lengths
+    action_spaces: tuple[str, ...]  # "discrete" and/or "continuous"
+    check_config: Callable[[Config], None]  # raises ValueError naming the key
+    check_env: Callable[[Config, EnvSpec], None]  # raises ValueError when the env does not fit
+    padded_extents: Callable[[Sequence[Config]], dict[str, int]]  # array sizes that hold every config's run
+    make_segments: Callable[[Config, EnvSpec, dict[str, int]], Segments]
+    lane_bytes: Callable[[Config, EnvSpec, dict[str, int]], int] | None = None  # None: XLA's memory analysis
+
+
+def lane_hparams(algorithm: Algorithm, flat_configs: Sequence[dict[str, Any]]) -> HParams:
+    """The traced hyperparameters of lanes given as flat configs: float32 and int32 arrays [lanes]."""
+    hparams = {k: jnp.asarray([c[k] for c in flat_configs], jnp.float32) for k in algorithm.vectorized}
+    hparams.update({k: jnp.asarray([c[k] for c in flat_configs], jnp.int32) for k in algorithm.paddable})
+    return hparams
+
+
+def run_in_one_call(segments: Segments, total_timesteps: int, num_evaluations: int):
+    """`train(hparams, key) -> (state, SegmentMetrics [num_evaluations])`: init and every segment in
+    one function, for `jax.vmap(train, axis_name=LANES)`; equal to the executor's segment loop."""
+    until = jnp.asarray(milestones(total_timesteps, num_evaluations), jnp.int32)
+
+    def train(hparams: HParams, key: jax.Array):
+        return jax.lax.scan(lambda state, u: segments.advance(state, hparams, u), segments.init(hparams, key), until)
+
+    return train
+
+
+
+def check_segments(algorithm: Algorithm, config: Config, env: EnvSpec, extents: dict[str, int]) -> None:
+    """Raise ValueError when the structure's init and advance break the contract: the state must be
+    a dict with "params", and advance must return it with the same structure and SegmentMetrics
+    of one scalar per lane. Traces one lane; nothing runs or compiles."""
+    segments = algorithm.make_segments(config, env, extents)
+    if not isinstance(segments, Segments):
+        raise ValueError(f"make_segments must return Segments(init, advance), got {type(segments).__name__}")
+    hparams = lane_hparams(algorithm, [flatten(config)])
+    keys = jax.random.PRNGKey(0)[None]
+    state = jax.eval_shape(jax.vmap(segments.init), hparams, keys)
+    if not isinstance(state, dict) or "params" not in state:
+        raise ValueError(f"init must return a dict holding 'params', got {type(state).__name__}")
+    advance = jax.vmap(segments.advance, in_axes=(0, 0, None), axis_name=LANES)
+    new_state, metrics = jax.eval_shape(advance, state, hparams, jnp.int32(1))
+    if jax.tree.structure(new_state) != jax.tree.structure(state):
+        raise ValueError("advance must return the state with the structure init gives it")
+    if not isinstance(metrics, SegmentMetrics):
+        raise ValueError(f"advance must return (state, SegmentMetrics), got metrics of type {type(metrics).__name__}")
+    wrong = [f"{name} has shape {m.shape[1:]}" for name, m in zip(SegmentMetrics._fields, metrics) if m.shape != (1,)]
+    if wrong:
+        raise ValueError(f"advance's SegmentMetrics must hold one scalar per lane: {', '.join(wrong)}")
