@@ -5,8 +5,7 @@
 header naming what it belongs to (sweep fingerprint, sample ids, lanes, seeds, segments done).
 It is written like every file of the store (temp file, fsync, rename), so a kill leaves the
 previous checkpoint or the new one, never half of one. A checkpoint whose header or leaves do not
-match the unit about to run is discarded with a warning, never loaded. `progress.json` beside it
-says, for a person watching, how far the checkpoint is.
+match the unit about to run is discarded with a warning, never loaded.
 """
 
 from __future__ import annotations
@@ -37,6 +36,15 @@ class Record(NamedTuple):
     env_steps: np.ndarray  # [lanes] int64: env steps each lane has taken
     slots: np.ndarray  # [] int64: env-step slots computed so far, padding included
 
+    @classmethod
+    def empty(cls, lanes: int, milestones: int) -> Record:
+        return cls(
+            returns=np.full((lanes, milestones), np.nan, np.float32),
+            diverged_at=np.full(lanes, -1, np.int32),
+            env_steps=np.zeros(lanes, np.int64),
+            slots=np.asarray(0, np.int64),
+        )
+
 
 def leaf_name(path: tuple) -> str:
     return "/".join(str(getattr(k, "key", getattr(k, "idx", getattr(k, "name", k)))) for k in path)
@@ -47,14 +55,13 @@ def path_of(directory: Path, sample_ids: tuple[int, ...], lanes: int) -> Path:
 
 
 def save(path: Path, header: dict[str, Any], state: Any, record: Record) -> None:
-    """Write the lanes' state and record atomically, then a progress.json beside it."""
+    """Write the lanes' state and record atomically."""
     arrays = {f"state/{leaf_name(p)}": np.asarray(x) for p, x in jax.tree_util.tree_leaves_with_path(state)}
     arrays.update({f"record/{name}": np.asarray(value) for name, value in zip(RECORD, record)})
     arrays[HEADER] = np.frombuffer(json.dumps(header, sort_keys=True).encode(), np.uint8)
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     store.atomic_write_bytes(path, buffer.getvalue())
-    store.write_json(path.with_suffix(".progress.json"), header)
 
 
 def load(path: Path, header: dict[str, Any], like: Any) -> tuple[Any, Record, int] | None:
@@ -87,5 +94,4 @@ def load(path: Path, header: dict[str, Any], like: Any) -> tuple[Any, Record, in
 def _discard(path: Path, why: str) -> None:
     log.warning("discarding checkpoint %s: %s; the unit trains from the start", path, why)
     path.unlink(missing_ok=True)
-    path.with_suffix(".progress.json").unlink(missing_ok=True)
     return None

@@ -29,6 +29,7 @@ from hyperlax.algos.interface import Algorithm, Segments, lane_hparams
 from hyperlax.config import flatten, merge, unflatten
 from hyperlax.envs import EnvSpec
 from hyperlax.plan import Unit
+from hyperlax import store
 from hyperlax.run import checkpoint
 from hyperlax.run.memory import MiB, OutOfMemoryError, is_out_of_memory
 
@@ -183,19 +184,14 @@ class Executor:
         }
         path = checkpoint.path_of(directory, unit.sample_ids, unit.lanes) if directory is not None else None
         restored = checkpoint.load(path, header, shapes) if path is not None else None
-        if restored is None:
+        if restored is None:  # every lane starts fresh (init inside the first step)
             state = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
-            record = checkpoint.Record(
-                returns=np.full((num_lanes, num_segments), np.nan, np.float32),
-                diverged_at=np.full(num_lanes, -1, np.int32),
-                env_steps=np.zeros(num_lanes, np.int64),
-                slots=np.asarray(0, np.int64),
-            )
-            done = 0
+            record, done = checkpoint.Record.empty(num_lanes, num_segments), 0
         else:
             state, record, done = restored
-            log.info("%s: continuing from its checkpoint after segment %d of %d", path.parent.parent.name, done, num_segments)
+            log.info("%s: continuing from its checkpoint after segment %d of %d", directory.name, done, num_segments)
         fresh = jnp.full(num_lanes, done == 0)
+        saved = done  # segments in the unit's checkpoint
         n = len(samples) * self.num_seeds  # real lanes
         for index in range(done, num_segments):
             state, metrics, finite = step(state, hparams, keys, fresh, jnp.int32(self.milestones[index]))
@@ -210,9 +206,16 @@ class Executor:
             record = record._replace(slots=record.slots + np.sum(slots, dtype=np.int64))
             if on_segment is not None:
                 on_segment(Segment(index, record.returns[:n, index].reshape(len(samples), self.num_seeds)))
-            if path is not None and self.checkpoint_every and (index + 1) % self.checkpoint_every == 0:
-                progress = {"segments_done": index + 1, "env_steps_per_lane": record.env_steps[:n].tolist()}
+            if directory is None:
+                continue
+            progress = {"segments_done": index + 1, "env_steps_per_lane": record.env_steps[:n].tolist()}
+            if self.checkpoint_every and (index + 1) % self.checkpoint_every == 0:
                 checkpoint.save(path, {**header, **progress}, jax.device_get(state), record)
+                saved = index + 1
+            store.write_json(directory / "progress.json", {
+                "sample_ids": list(unit.sample_ids), "num_segments": num_segments, **progress,
+                "returns": record.returns[:n, index].tolist(), "checkpoint_segments_done": saved,
+            })
         final = jax.device_get((state["params"], state.get("opt_state")))
         per_sample = lambda x: np.asarray(x)[:n].reshape((len(samples), self.num_seeds) + np.shape(x)[1:])
         output = LaneOutput(

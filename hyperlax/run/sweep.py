@@ -224,7 +224,7 @@ def execute(
 
         def on_segment(segment: Segment) -> None:
             reached = steps[segment.index] - (steps[segment.index - 1] if segment.index else 0)
-            best.update(np.nanmean(segment.returns, axis=1))
+            best.update(segment.returns.mean(axis=1))
             progress.update(task, advance=reached * segment.returns.size, best=best.text())
 
         for batch in todo:
