@@ -7,6 +7,9 @@ Prints one JSON object. Samples are Sobol draws of the recipe's search space res
 - mixed ("M16", PPO): the floats and the paddable integers (rollout_length, num_envs,
   update_epochs, num_minibatches; one architecture); run sequential, grouped (one batch per
   paddable combination) and padded (one batch, masked lanes).
+`segment_loop` compares the batched unit run segment by segment (the executor) with the same unit
+in one compiled call, both compiled beforehand: what the segment loop costs, as a share of the
+batched wall time.
 
     python scripts/bench_sweep.py [--algo ppo_mlp|dqn_mlp|sac_mlp] [--case same-shape|mixed]
                                   [--num-samples 16] [--total-timesteps 100000] [--env gymnax.cartpole]
@@ -26,8 +29,10 @@ from pathlib import Path
 
 import jax
 
-from hyperlax.algos import ALGORITHMS
+from hyperlax.algos.common import LANES
+from hyperlax.algos.interface import run_in_one_call
 from hyperlax.recipes import load_recipe
+from hyperlax.run.executor import config_for
 from hyperlax.run.sweep import Settings, make_executor, prepare
 from hyperlax.space import draw_samples
 
@@ -66,6 +71,36 @@ def run_mode(prepared) -> dict:
     }
 
 
+def segment_loop_cost(prepared, batched_wall_s: float, repeats: int = 2) -> dict:
+    """The executor's segment loop against one call of init and every advance, on the batched
+    plan's first unit (compiled beforehand; the fastest of `repeats` alternating runs of each)."""
+    executor = make_executor(prepared)
+    unit = prepared.plan[0].units[0]
+    samples = [prepared.samples[i] for i in unit.sample_ids]
+    hparams, keys = executor._inputs(samples, unit.sample_ids, unit.lanes)
+    config = config_for(prepared.base_config, samples[0])
+    segments = prepared.recipe.algorithm.make_segments(config, executor.env, prepared.extents[unit.structure])
+    training = prepared.base_config["training"]
+    train = run_in_one_call(segments, training["total_timesteps"], training["num_evaluations"])
+    one_call = jax.jit(jax.vmap(train, axis_name=LANES)).lower(hparams, keys).compile()
+    executor.run_unit(unit, samples)  # compiles the segmented step
+    times = {"segmented_s": [], "one_call_s": []}
+    for _ in range(repeats):
+        start = time.perf_counter()
+        executor.run_unit(unit, samples)
+        times["segmented_s"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        jax.block_until_ready(one_call(hparams, keys))
+        times["one_call_s"].append(time.perf_counter() - start)
+    segmented, whole = min(times["segmented_s"]), min(times["one_call_s"])
+    return {
+        "segments": training["num_evaluations"],
+        "segmented_s": round(segmented, 3),
+        "one_call_s": round(whole, 3),
+        "loop_cost_fraction_of_batched_wall": round((segmented - whole) / batched_wall_s, 4),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--case", choices=("same-shape", "mixed"), default="same-shape")
@@ -80,10 +115,10 @@ def main() -> None:
 
     env = args.env or ("gymnax.pendulum" if args.algo.startswith("sac") else "gymnax.cartpole")
     recipe = load_recipe(args.algo, env)
-    algo = ALGORITHMS[recipe.base_config["algorithm"]["name"]]
-    if args.case == "mixed" and not algo.PADDABLE:
+    algo = recipe.algorithm
+    if args.case == "mixed" and not algo.paddable:
         parser.error(f"--case mixed needs an algorithm with paddable values; {args.algo} has none")
-    drawn = algo.VECTORIZED + (algo.PADDABLE if args.case == "mixed" else ())
+    drawn = algo.vectorized + (algo.paddable if args.case == "mixed" else ())
     recipe = dataclasses.replace(recipe, distributions={k: v for k, v in recipe.distributions.items() if k in drawn})
     samples = draw_samples(recipe.distributions, args.num_samples, "qmc_sobol", args.seed)
     common = dict(seed=args.seed, total_timesteps=args.total_timesteps, num_evaluations=args.num_evaluations)
@@ -102,7 +137,7 @@ def main() -> None:
         "num_samples": args.num_samples,
         "total_timesteps": args.total_timesteps,
         "num_evaluations": prepared["sequential"].base_config["training"]["num_evaluations"],
-        "paddable": "drawn per sample" if args.case == "mixed" else {k: hp[k.rsplit(".", 1)[1]] for k in algo.PADDABLE},
+        "paddable": "drawn per sample" if args.case == "mixed" else {k: hp[k.rsplit(".", 1)[1]] for k in algo.paddable},
         "device": f"{jax.devices()[0].platform}: {jax.devices()[0].device_kind}",
         "cpu_count": os.cpu_count(),
         "python": platform.python_version(),
@@ -110,6 +145,8 @@ def main() -> None:
     }
     for mode, ready in prepared.items():
         result[mode] = run_mode(ready)
+    batched = "padded" if args.case == "mixed" else "batched"
+    result["segment_loop"] = segment_loop_cost(prepared[batched], result[batched]["wall_s"])
     for mode in prepared:
         if mode != "sequential":
             result[f"ratio_{mode}_over_sequential"] = round(

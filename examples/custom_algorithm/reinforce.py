@@ -97,7 +97,8 @@ def make_segments(config: dict[str, Any], env: Any, extents: dict[str, int]) -> 
             return ret, ret
 
         last_value = baseline.apply(baseline_params, last_obs)  # bootstrap at the rollout's end
-        _, returns = jax.lax.scan(back, last_value, (batch.reward, batch.terminated, batch.truncated, cut_value), reverse=True)
+        steps = (batch.reward, batch.terminated, batch.truncated, cut_value)
+        _, returns = jax.lax.scan(back, last_value, steps, reverse=True)
         return jax.lax.stop_gradient(returns)
 
     def loss(params, batch: Rollout, returns, ent_coef):
