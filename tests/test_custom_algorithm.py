@@ -115,9 +115,8 @@ def test_a_tiny_hand_written_module_without_algorithm(tmp_path):
         load_recipe(str(recipe), "gymnax.cartpole")
 
 
-# Problems found while writing the example, each failing today: a valid module refused, a broken one
-# that is a traceback instead of exit 2, or a wrong message. Remove the xfail marker with the fix
-# (strict: a fixed one shows up as XPASS, which fails).
+# Modules that once failed the wrong way: a valid module refused, or a broken one that was a
+# traceback instead of exit 2.
 KNOWN = {
     "flax_module_with_future_annotations": lambda s: s.replace(
         "class Rollout(NamedTuple):",
@@ -129,16 +128,15 @@ KNOWN = {
         '"update": jnp.int32(0),', '"update": max_over_lanes(jnp.int32(0)),'
     ),
     "check_config_raises_key_error": lambda s: s.replace(
-        '    """Raise ValueError naming the key of a value this algorithm cannot run with."""\n',
-        '    """Raise ValueError naming the key of a value this algorithm cannot run with."""\n'
+        '    """Raise ValueError naming the key of a value this algorithm cannot run with (shared checks)."""\n',
+        '    """Raise ValueError naming the key of a value this algorithm cannot run with (shared checks)."""\n'
         '    config["algorithm"]["missing"]\n',
     ),
 }
 
 
-@pytest.mark.xfail(strict=True, reason="valid modules that fail to load; contract breaks that are tracebacks")
 @pytest.mark.parametrize("name", list(KNOWN))
-def test_known_loader_problems(tmp_path, name):
+def test_valid_modules_load_and_broken_ones_exit_2(tmp_path, name):
     variant = KNOWN[name](ALGORITHM)
     assert variant != ALGORITHM
     recipe = broken_recipe(tmp_path, name, variant)
@@ -150,7 +148,6 @@ def test_known_loader_problems(tmp_path, name):
         assert cli(recipe, tmp_path / "out") == 2
 
 
-@pytest.mark.xfail(strict=True, reason="a dependency missing inside the module is reported as 'not a .py path'")
 def test_missing_dependency_inside_the_module_is_named(tmp_path):
     text = ALGORITHM.replace("import optax\n", "import optax\nimport no_such_pkg_xyz\n")
     recipe = broken_recipe(tmp_path, "needs_pkg", text)

@@ -9,16 +9,16 @@ A recipe names this file in `algorithm.name`; see README.md next to it for the c
 
 from __future__ import annotations
 
-import numbers
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import optax
 
+from hyperlax.algos import checks
 from hyperlax.algos.common import evaluate, iterations_until, max_over_lanes
 from hyperlax.algos.interface import Algorithm, SegmentMetrics, Segments
-from hyperlax.nets import ACTIVATIONS, Critic, DiscreteActor
+from hyperlax.nets import Critic, DiscreteActor
 
 HP = "algorithm.hyperparam."
 VECTORIZED = tuple(HP + k for k in ("lr", "baseline_lr", "gamma", "ent_coef"))  # traced float32 per lane
@@ -26,22 +26,13 @@ NETWORKS = ("policy", "baseline")
 
 
 def check_config(config: dict[str, Any]) -> None:
-    """Raise ValueError naming the key of a value this algorithm cannot run with."""
-    hp, net, training = config["algorithm"]["hyperparam"], config["algorithm"]["network"], config["training"]
-    ints = {f"{HP}{k}": hp[k] for k in ("num_envs", "rollout_length")}
-    ints.update({f"training.{k}": training.get(k) for k in ("total_timesteps", "num_evaluations", "num_eval_episodes")})
-    ints.update({f"algorithm.network.{n}.layer_sizes": s for n in NETWORKS for s in net[n]["layer_sizes"] or [0]})
-    for key, value in ints.items():
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise ValueError(f"{key} must be a positive integer, got {value!r}")
-    if training["total_timesteps"] < hp["num_envs"] * hp["rollout_length"]:
+    """Raise ValueError naming the key of a value this algorithm cannot run with (shared checks)."""
+    steps_per_update = checks.integer(config, "num_envs") * checks.integer(config, "rollout_length")
+    if checks.training(config).total_timesteps < steps_per_update:
         raise ValueError("training.total_timesteps is less than one update (num_envs * rollout_length)")
     for name in NETWORKS:
-        if net[name]["activation"] not in ACTIVATIONS:
-            raise ValueError(f"algorithm.network.{name}.activation must be one of {', '.join(ACTIVATIONS)}")
-    for key in VECTORIZED:
-        if not isinstance(hp[key[len(HP):]], numbers.Real):
-            raise ValueError(f"{key} must be a number, got {hp[key[len(HP):]]!r}")
+        checks.mlp_torso(checks.section(config, f"algorithm.network.{name}"), f"algorithm.network.{name}")
+    checks.check_finite(config, VECTORIZED)
 
 
 class Rollout(NamedTuple):

@@ -18,12 +18,12 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from hyperlax.algos import common, off_policy
+from hyperlax.algos import checks, common, off_policy
 from hyperlax.algos.interface import Algorithm, SegmentMetrics, Segments
 from hyperlax.envs import EnvSpec
 from hyperlax.nets import ConvTorso, QNetwork, Torso
 
-HP = off_policy.HP
+HP = checks.HP
 # Float scalars traced per lane inside one compiled function.
 VECTORIZED = tuple(
     HP + name
@@ -45,9 +45,9 @@ class Shape(NamedTuple):
 
 
 def _torso(config: dict[str, Any]) -> dict[str, Any]:
-    torso = config["algorithm"]["network"]["q_network"]["pre_torso"]
+    torso = checks.section(config, TORSO)
     kind = torso.get("kind", "mlp")
-    sizes, activation = off_policy.mlp_torso(torso, TORSO)
+    sizes, activation = checks.mlp_torso(torso, TORSO)
     checked = {"kind": kind, "layer_sizes": sizes, "activation": activation}
     if kind == "mlp":
         return checked
@@ -67,8 +67,8 @@ def shape_of(config: dict[str, Any]) -> Shape:
     """Check and collect the structural values; errors name the key and the value."""
     return Shape(
         schedule=off_policy.schedule_of(config),
-        target_update_interval=off_policy.integer(config, "target_update_interval"),
-        double_q=off_policy.flag(config, "double_q"),
+        target_update_interval=checks.integer(config, "target_update_interval"),
+        double_q=checks.flag(config, "double_q"),
         torso=_torso(config),
     )
 
@@ -76,7 +76,7 @@ def shape_of(config: dict[str, Any]) -> Shape:
 def check_config(config: dict[str, Any]) -> None:
     """Raise ValueError naming the key if a run with this config cannot be built."""
     shape_of(config)
-    off_policy.check_finite(config, VECTORIZED)
+    checks.check_finite(config, VECTORIZED)
 
 
 def padded_extents(configs: list[dict[str, Any]]) -> dict[str, int]:

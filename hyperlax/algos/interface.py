@@ -89,9 +89,10 @@ def check_segments(algorithm: Algorithm, config: Config, env: EnvSpec, extents: 
         raise ValueError(f"make_segments must return Segments(init, advance), got {type(segments).__name__}")
     hparams = lane_hparams(algorithm, [flatten(config)])
     keys = jax.random.PRNGKey(0)[None]
-    state = jax.eval_shape(jax.vmap(segments.init), hparams, keys)
+    state = jax.eval_shape(jax.vmap(segments.init, axis_name=LANES), hparams, keys)
     if not isinstance(state, dict) or "params" not in state:
-        raise ValueError(f"init must return a dict holding 'params', got {type(state).__name__}")
+        held = f"a dict of {', '.join(map(repr, state))}" if isinstance(state, dict) else type(state).__name__
+        raise ValueError(f"init must return a dict holding 'params', got {held}")
     advance = jax.vmap(segments.advance, in_axes=(0, 0, None), axis_name=LANES)
     new_state, metrics = jax.eval_shape(advance, state, hparams, jnp.int32(1))
     if jax.tree.structure(new_state) != jax.tree.structure(state):

@@ -1,4 +1,4 @@
-"""What DQN and SAC share: config checks, the step-and-learn schedule and a replay buffer per lane.
+"""What DQN and SAC share: the step-and-learn schedule and a replay buffer per lane.
 
 An off-policy run is a loop of iterations. Each iteration steps `num_envs` envs `rollout_length`
 times, writes those transitions into a circular replay buffer, and, once `learning_starts` env
@@ -17,10 +17,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from hyperlax.algos import common
+from hyperlax.algos import checks
+from hyperlax.algos.checks import HP
 from hyperlax.envs import EnvSpec
-from hyperlax.nets import ACTIVATIONS
-
-HP = "algorithm.hyperparam."
 
 
 class Transition(NamedTuple):
@@ -50,76 +49,33 @@ class Schedule(NamedTuple):
         return self.num_envs * self.rollout_length
 
 
-def integer(config: dict[str, Any], key: str, minimum: int = 1) -> int:
-    """The integer `algorithm.hyperparam.<key>`, at least `minimum`; ValueError names it otherwise."""
-    value = config["algorithm"]["hyperparam"][key]
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{HP}{key} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def flag(config: dict[str, Any], key: str) -> bool:
-    """The boolean `algorithm.hyperparam.<key>`; ValueError names it otherwise."""
-    value = config["algorithm"]["hyperparam"][key]
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{HP}{key} must be true or false, got {value!r}")  # noqa: TRY004 (check_config raises ValueError)
-    return bool(value)
-
-
-def check_finite(config: dict[str, Any], keys: tuple[str, ...]) -> None:
-    """Raise ValueError naming the first of the flat `keys` whose value is not a finite number."""
-    for key in keys:
-        value = config["algorithm"]["hyperparam"][key[len(HP):]]
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not np.isfinite(value):
-            raise ValueError(f"{key} must be a finite number, got {value!r}")
-
-
-def mlp_torso(torso: dict[str, Any], where: str) -> tuple[tuple[int, ...], str]:
-    """Checked (layer_sizes, activation) of a torso section found at the dotted key `where`."""
-    sizes, activation = torso.get("layer_sizes"), torso.get("activation")
-    if not isinstance(sizes, (list, tuple)) or not sizes or not all(
-        isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0 for s in sizes
-    ):
-        raise ValueError(f"{where}.layer_sizes must be a non-empty list of positive ints, got {sizes!r}")
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"{where}.activation {activation!r} is not one of {', '.join(ACTIVATIONS)}")
-    return tuple(int(s) for s in sizes), activation
-
-
 def schedule_of(config: dict[str, Any]) -> Schedule:
     """Check and collect the schedule's integers and the training budget."""
-    num_envs, rollout_length = integer(config, "num_envs"), integer(config, "rollout_length")
+    num_envs, rollout_length = checks.integer(config, "num_envs"), checks.integer(config, "rollout_length")
     steps_per_iteration = num_envs * rollout_length
-    buffer_size = integer(config, "buffer_size")
+    buffer_size = checks.integer(config, "buffer_size")
     if buffer_size < steps_per_iteration:
         raise ValueError(
             f"{HP}buffer_size={buffer_size} must hold one iteration's transitions "
             f"(num_envs * rollout_length = {num_envs} * {rollout_length} = {steps_per_iteration})"
         )
-    training = config["training"]
-    if "total_timesteps" not in training:
-        raise ValueError("training.total_timesteps is not set by the env or algorithm recipe (or --total-timesteps)")
-    total = training["total_timesteps"]
-    if isinstance(total, bool) or not isinstance(total, (int, np.integer)) or total < steps_per_iteration:
+    total, num_evaluations, num_eval_episodes = checks.training(config)
+    if total < steps_per_iteration:
         raise ValueError(
             f"training.total_timesteps={total!r} must be an integer of at least one iteration "
             f"(num_envs * rollout_length = {steps_per_iteration})"
         )
-    for key in ("num_evaluations", "num_eval_episodes"):
-        value = training[key]
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"training.{key} must be a positive integer, got {value!r}")
     return Schedule(
         num_envs=num_envs,
         rollout_length=rollout_length,
-        gradient_steps=integer(config, "gradient_steps"),
+        gradient_steps=checks.integer(config, "gradient_steps"),
         buffer_size=buffer_size,
-        batch_size=integer(config, "batch_size"),
-        learning_starts=integer(config, "learning_starts", minimum=0),
-        num_iterations=int(total) // steps_per_iteration,
-        total_timesteps=int(total),
-        num_evaluations=int(training["num_evaluations"]),
-        num_eval_episodes=int(training["num_eval_episodes"]),
+        batch_size=checks.integer(config, "batch_size"),
+        learning_starts=checks.integer(config, "learning_starts", minimum=0),
+        num_iterations=total // steps_per_iteration,
+        total_timesteps=total,
+        num_evaluations=num_evaluations,
+        num_eval_episodes=num_eval_episodes,
     )
 
 

@@ -30,12 +30,13 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from hyperlax.algos import checks
 from hyperlax.algos.common import env_state_bytes, evaluate, iterations_until, max_over_lanes, select, tree_bytes
 from hyperlax.algos.interface import Algorithm, SegmentMetrics, Segments
 from hyperlax.envs import EnvSpec
-from hyperlax.nets import ACTIVATIONS, Critic, DiscreteActor, GaussianActor
+from hyperlax.nets import Critic, DiscreteActor, GaussianActor
 
-HP = "algorithm.hyperparam."
+HP = checks.HP
 # Float scalars traced per lane inside one compiled function.
 VECTORIZED = tuple(
     HP + name
@@ -55,26 +56,6 @@ class Transition(NamedTuple):
     terminated: jnp.ndarray
     truncated: jnp.ndarray
     final_obs: jnp.ndarray  # the observation the step reached, before any auto-reset
-
-
-def _positive_int(config: dict[str, Any], key: str) -> int:
-    value = config["algorithm"]["hyperparam"][key]
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{HP}{key} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _torso(config: dict[str, Any], network: str) -> tuple[tuple[int, ...], str]:
-    torso = config["algorithm"]["network"][network]["pre_torso"]
-    sizes, activation = torso["layer_sizes"], torso["activation"]
-    key = f"algorithm.network.{network}.pre_torso"
-    if not isinstance(sizes, (list, tuple)) or not sizes or not all(
-        isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in sizes
-    ):
-        raise ValueError(f"{key}.layer_sizes must be a non-empty list of positive ints, got {sizes!r}")
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"{key}.activation {activation!r} is not one of {', '.join(ACTIVATIONS)}")
-    return tuple(sizes), activation
 
 
 class Shape(NamedTuple):
@@ -99,14 +80,14 @@ class Lane(NamedTuple):
 
 def lane_sizes(config: dict[str, Any]) -> Lane:
     """Check and collect the paddable values; errors name the key and the value."""
-    lane = Lane(*(_positive_int(config, name) for name in Lane._fields))
+    lane = Lane(*(checks.integer(config, name) for name in Lane._fields))
     steps_per_update = lane.num_envs * lane.rollout_length
     if steps_per_update % lane.num_minibatches:
         raise ValueError(
             f"{HP}num_minibatches={lane.num_minibatches} must divide num_envs * rollout_length "
             f"= {lane.num_envs} * {lane.rollout_length} = {steps_per_update}"
         )
-    total = int(config["training"]["total_timesteps"])
+    total = checks.training(config).total_timesteps
     if total // steps_per_update < 1:
         raise ValueError(
             f"training.total_timesteps={total} is less than one update "
@@ -117,22 +98,12 @@ def lane_sizes(config: dict[str, Any]) -> Lane:
 
 def shape_of(config: dict[str, Any]) -> Shape:
     """Check and collect the structural values; errors name the key and the value."""
-    training = config["training"]
-    if "total_timesteps" not in training:
-        raise ValueError("training.total_timesteps is not set by the env or algorithm recipe (or --total-timesteps)")
-    total = int(training["total_timesteps"])
-    if not 0 < total < 2**31:
-        raise ValueError(f"training.total_timesteps must be in [1, 2**31), got {total}")
-    num_evaluations = int(training["num_evaluations"])
-    if num_evaluations < 1:
-        raise ValueError(f"training.num_evaluations must be at least 1, got {num_evaluations}")
+    actor, critic = "algorithm.network.actor_network.pre_torso", "algorithm.network.critic_network.pre_torso"
     return Shape(
-        total_timesteps=total,
-        num_evaluations=num_evaluations,
-        num_eval_episodes=int(training["num_eval_episodes"]),
-        anneal_lr=bool(config["algorithm"]["hyperparam"]["anneal_lr"]),
-        actor=_torso(config, "actor_network"),
-        critic=_torso(config, "critic_network"),
+        *checks.training(config),
+        anneal_lr=checks.flag(config, "anneal_lr"),
+        actor=checks.mlp_torso(checks.section(config, actor), actor),
+        critic=checks.mlp_torso(checks.section(config, critic), critic),
     )
 
 
@@ -163,10 +134,7 @@ def check_config(config: dict[str, Any]) -> None:
     """Raise ValueError naming the key if a run with this config cannot be built."""
     shape_of(config)
     lane_sizes(config)
-    for key in VECTORIZED:
-        value = config["algorithm"]["hyperparam"][key[len(HP):]]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
-            raise ValueError(f"{key} must be a finite number, got {value!r}")
+    checks.check_finite(config, VECTORIZED)
 
 
 def check_env(config: dict[str, Any], env: EnvSpec) -> None:

@@ -19,12 +19,12 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from hyperlax.algos import common, off_policy
+from hyperlax.algos import checks, common, off_policy
 from hyperlax.algos.interface import Algorithm, SegmentMetrics, Segments
 from hyperlax.envs import EnvSpec
 from hyperlax.nets import SquashedGaussianActor, TwinCritic
 
-HP = off_policy.HP
+HP = checks.HP
 # Float scalars traced per lane inside one compiled function.
 VECTORIZED = tuple(
     HP + name
@@ -46,22 +46,20 @@ class Shape(NamedTuple):
 
 def shape_of(config: dict[str, Any]) -> Shape:
     """Check and collect the structural values; errors name the key and the value."""
-    network = config["algorithm"]["network"]
+    actor, critic = "algorithm.network.actor_network.pre_torso", "algorithm.network.critic_network.pre_torso"
     return Shape(
         schedule=off_policy.schedule_of(config),
-        autotune_alpha=off_policy.flag(config, "autotune_alpha"),
-        actor=off_policy.mlp_torso(network["actor_network"]["pre_torso"], "algorithm.network.actor_network.pre_torso"),
-        critic=off_policy.mlp_torso(
-            network["critic_network"]["pre_torso"], "algorithm.network.critic_network.pre_torso"
-        ),
+        autotune_alpha=checks.flag(config, "autotune_alpha"),
+        actor=checks.mlp_torso(checks.section(config, actor), actor),
+        critic=checks.mlp_torso(checks.section(config, critic), critic),
     )
 
 
 def check_config(config: dict[str, Any]) -> None:
     """Raise ValueError naming the key if a run with this config cannot be built."""
     shape_of(config)
-    off_policy.check_finite(config, VECTORIZED)
-    alpha = config["algorithm"]["hyperparam"]["alpha"]
+    checks.check_finite(config, VECTORIZED)
+    alpha = checks.hyperparam(config, "alpha")
     if alpha <= 0:
         raise ValueError(f"{HP}alpha must be positive, got {alpha!r}")
 

@@ -122,7 +122,7 @@ class Executor:
                 estimate = unit.lanes * self.num_seeds * self.algo.lane_bytes(config, self.env, extents)
                 log.info("compiling for %d lanes x %d seeds, memory estimate %.0f MiB", unit.lanes, self.num_seeds, estimate / MiB)
             segments = self.algo.make_segments(config, self.env, extents)
-            state = jax.eval_shape(jax.vmap(segments.init), hparams, keys)
+            state = jax.eval_shape(jax.vmap(segments.init, axis_name=LANES), hparams, keys)
             fresh = jax.ShapeDtypeStruct(keys.shape[:1], jnp.bool_)
             start = time.perf_counter()
             compiled = jax.jit(lane_step(segments), donate_argnums=0).lower(state, hparams, keys, fresh, jnp.int32(0)).compile()

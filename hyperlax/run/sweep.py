@@ -88,6 +88,8 @@ def prepare(recipe: Recipe, samples: list[dict[str, Any]], settings: Settings, s
             algo.check_config(config_for(base_config, sample))
         except ValueError as err:
             raise ValueError(f"sample {sample_id} ({sample}): {err}") from None
+        except KeyError as err:
+            raise ValueError(f"{recipe.algo_path}: the config lacks {err.args[0]!r}, which {algo.name} reads") from None
     structural = [k for k in flatten(base_config) if k not in algo.vectorized + algo.paddable]
     env = make_env(base_config["env"])
     if settings.hparam_batch_size == "auto":
@@ -110,8 +112,8 @@ def prepare(recipe: Recipe, samples: list[dict[str, Any]], settings: Settings, s
         if algo not in ALGORITHMS.values():  # a researcher's module: check its contract before any work
             try:
                 check_segments(algo, configs[0], env, extents[structure])
-            except (ValueError, TypeError, KeyError) as err:
-                raise ValueError(f"algorithm {algo.name!r} breaks the contract: {err}") from None
+            except Exception as err:  # noqa: BLE001 (a user's module: any error while tracing it is reported)
+                raise ValueError(f"algorithm {algo.name!r} breaks the contract: {type(err).__name__}: {err}") from None
     recorded = {"source": source, "seed": settings.seed, "num_seeds": settings.num_seeds, "base_config": base_config}
     return Prepared(recipe, settings, base_config, samples, plan, extents, fingerprint(samples, plan, recorded))
 
