@@ -36,8 +36,10 @@ class SweepHpSamples(RunOptions):
     """Environment recipe: a name from configs/env (e.g. gymnax.pendulum) or a path to a .py file."""
     num_samples: int | None = None
     """How many configurations to draw (default 16)."""
-    sampling_method: Literal["qmc_sobol", "random"] | None = None
-    """Scrambled Sobol (default) or independent random draws, both seeded by --seed."""
+    sampling_method: Literal["qmc_sobol", "random", "saltelli"] | None = None
+    """Scrambled Sobol (default), independent random draws, or SALib's Saltelli design for Sobol
+    sensitivity indices (--num-samples is its base count N: N * (D + 2) runs for D sampled keys);
+    all seeded by --seed."""
     set: Annotated[tuple[str, ...], tyro.conf.UseAppendAction] = ()
     """KEY=VALUE-STRING, repeatable: a scalar fixes KEY; a list, range or draw samples KEY from its values."""
 
