@@ -27,12 +27,12 @@ def run_cli(*argv: str) -> int:
 
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory) -> Path:
-    """A finished Saltelli sweep of the tiny recipe: 12 samples in 3 batches of 4, one compilation."""
+    """A finished Saltelli sweep of the tiny recipe: 12 samples, sequential (run_XXXX), one compilation."""
     folder = tmp_path_factory.mktemp("saltelli")
     recipe = write_recipe(folder)
     code = run_cli(
         "sweep-hp-samples", "--algo-and-network-config", str(recipe), "--env-config", "gymnax.cartpole",
-        "--num-samples", str(BASE_N), "--sampling-method", "saltelli", "--hparam-batch-size", "4",
+        "--num-samples", str(BASE_N), "--sampling-method", "saltelli", "--sequential",
         "--output-root", str(folder / "out"),
     )
     assert code == 0
@@ -96,16 +96,16 @@ def test_importance_from_an_optuna_study_of_the_results(sweep):
 
 def test_report_on_an_interrupted_sweep_uses_what_finished(sweep, tmp_path):
     root = copy_of(sweep, tmp_path)
-    (root / "samples" / "batch_00001" / "success.txt").unlink()
+    (root / "samples" / "run_0005" / "success.txt").unlink()
     page = write_report(root, "best_return").read_text()
-    assert "8 of 12 finished" in page and "2 of 3 finished" in page
-    assert "needs every sample of the Saltelli design; 8 of 12 have finished" in page
+    assert page.count("11 of 12 finished") == 2  # samples and runs
+    assert "needs every sample of the Saltelli design; 11 of 12 have finished" in page
     assert not (root / "report" / "sensitivity.csv").exists()
     assert (root / "report" / "learning_curves.png").is_file()
 
 
 def test_rerun_trains_chosen_samples_with_fresh_seeds_and_the_report_shows_them(sweep, tmp_path):
-    root = copy_of(sweep, tmp_path)
+    root = copy_of(sweep, tmp_path)  # the re-run is an explicit-config sweep, batched
     best = max(load_sweep(root).rows, key=lambda r: r["final_return"])["sample_id"]
     other = 0 if best != 0 else 1
     assert run_cli("rerun", str(root), "--sample-id", str(other), "--top", "1", "--num-seeds", "2") == 0
@@ -114,6 +114,7 @@ def test_rerun_trains_chosen_samples_with_fresh_seeds_and_the_report_shows_them(
     assert rerun.record["settings"]["seed"] != load_sweep(root).record["settings"]["seed"]
     assert [r["hyperparams"] for r in rerun.rows] == [load_sweep(root).rows[i]["hyperparams"] for i in (other, best)]
     assert all(returns.shape[0] == 2 for returns in rerun.returns.values())
+    assert [d.name for d in (rerun.root / "samples").iterdir()] == ["batch_00000"]
     page = write_report(root).read_text()
     assert "Re-runs with fresh seeds" in page and (root / "report" / "reruns.png").is_file()
 
