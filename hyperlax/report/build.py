@@ -13,11 +13,12 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from hyperlax import store
+from hyperlax.recipes import RecipeError
 from hyperlax.report import figures, page
 from hyperlax.report.importance import build_study, importances, short_names
 from hyperlax.report.sensitivity import COLUMNS, sobol_indices, write_sensitivity_csv
 from hyperlax.report.sweep_data import (
-    SweepData, check_metric, load_reruns, load_sweep, metric_per_seed, sweep_recipe, varying_keys,
+    SweepData, check_metric, load_reruns, load_sweep, metric_per_seed, ranked, row_of, sweep_recipe, varying_keys,
 )
 
 REPORT = "report"
@@ -36,11 +37,6 @@ class Figures:
         plt.close(fig)
         store.atomic_write_bytes(self.folder / f"{name}.png", buffer.getvalue())
         return page.image(buffer.getvalue(), name)
-
-
-def ranked(rows: list[dict[str, Any]], metric: str) -> list[dict[str, Any]]:
-    """Rows by `metric`, highest first; NaN last."""
-    return sorted(rows, key=lambda r: (math.isnan(r[metric]), -r[metric] if not math.isnan(r[metric]) else 0.0))
 
 
 def short_value(value: Any) -> str:
@@ -70,7 +66,7 @@ def overview(data: SweepData) -> str:
 
 def best_table(data: SweepData, best: list[dict[str, Any]], keys: list[str], metric: str) -> str:
     names = short_names(keys)
-    header = ("sample_id", "final_return", "best_return", f"{metric} std over seeds", "seeds", *names.values())
+    header = ("sample_id", "final_return", "best_return", "std over seeds", "seeds", *names.values())
     rows = []
     for r in best:
         per_seed = metric_per_seed(data.returns[r["sample_id"]], metric)
@@ -104,7 +100,7 @@ def rerun_section(data: SweepData, metric: str, pictures: Figures) -> list[str]:
     rows = []
     for rerun, original_ids in reruns:
         for rerun_id, original in enumerate(original_ids):
-            sweep_row = next(r for r in data.rows if r["sample_id"] == original)
+            sweep_row = row_of(data, original)
             fresh = metric_per_seed(rerun.returns[rerun_id], metric) if rerun_id in rerun.returns else np.array([])
             mean = float(fresh.mean()) if len(fresh) else "running"
             spread = float(fresh.std()) if len(fresh) else ""
@@ -131,13 +127,22 @@ def write_report(root: str | Path, metric: str = "final_return") -> Path:
     best = ranked(data.rows, metric)[:NUM_BEST]
     sections.append(page.section(f"Best configurations by {metric}", best_table(data, best, keys, metric)))
     sections.append(page.section("Learning curves", pictures.add("learning_curves", figures.learning_curves(data, {r["sample_id"]: r[metric] for r in best}, metric))))
-    study = build_study(data.rows, keys, sweep_recipe(data).distributions, metric) if keys else None
+    try:
+        distributions = sweep_recipe(data).distributions
+    except RecipeError as err:  # e.g. the recipe file moved: no log axes, numbers stay numbers
+        sections.append(page.note(f"The sweep's recipe did not load, so its distributions are unknown: {err}"))
+        distributions = {}
+    study = build_study(data.rows, keys, distributions, metric) if keys else None
     if study is None or len(study.trials) < 2:
         sections.append(page.note(f"Hyperparameter effects need two finished samples with a finite {metric} that differ."))
     else:
         names = short_names(keys)
         effects = [pictures.add(f"effect_{n}", figures.hyperparameter_effect(study, n, metric)) for n in names.values()]
-        sections.append(page.section(f"Hyperparameters against {metric}", '<div class="grid">' + "".join(effects) + "</div>"))
+        sections.append(page.section(
+            f"Hyperparameters against {metric}",
+            page.note("Colour: the sample's position among the finished samples (Optuna's trial number)."),
+            '<div class="grid">' + "".join(effects) + "</div>",
+        ))
         sections.append(page.section("Parallel coordinates", pictures.add("parallel_coordinates", figures.parallel_coordinates(study, metric))))
         sections.append(page.section("Hyperparameter importance (Optuna)", *importance_section(importances(study), pictures)))
         sections.append(page.section("Keys", page.table(("name", "key"), [(n, k) for k, n in names.items()])))

@@ -57,8 +57,9 @@ def hyperparameter_effect(study: optuna.Study, name: str, metric: str) -> Figure
         ax = optuna_plots.plot_slice(study, params=[name], target_name=metric)
     ax.figure.set_size_inches(4.8, 3.6)
     ax.set_title(name)
-    if ax.get_xscale() == "log":  # label 1, 2 and 5 per decade, so that a range within one decade has labels
-        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0), numticks=15))
+    if ax.get_xscale() == "log":  # short ranges get labels at 1, 2 and 5 per decade, long ones at each decade
+        low, high = ax.get_xlim()
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0) if high / low < 100 else (1.0,), numticks=15))
         ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
         ax.xaxis.set_minor_formatter(NullFormatter())
     return ax.figure

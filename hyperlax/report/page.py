@@ -12,7 +12,7 @@ h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: 0.2
 table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.9em; }
 th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; } img { max-width: 100%; } .grid { display: flex; flex-wrap: wrap; gap: 0.5em; }
-.grid img { width: 370px; } .note { color: #666; font-style: italic; }
+.grid img { width: 370px; } .note { color: #666; font-style: italic; } .wide { overflow-x: auto; }
 """
 
 
@@ -25,7 +25,7 @@ def table(header: Sequence[str] | None, rows: Sequence[Sequence[Any]]) -> str:
     """An HTML table; no header row when `header` is None."""
     head = "" if header is None else "<tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>"
     body = "".join("<tr>" + "".join(f"<td>{html.escape(fmt(v))}</td>" for v in row) + "</tr>" for row in rows)
-    return f"<table>{head}{body}</table>"
+    return f'<div class="wide"><table>{head}{body}</table></div>'
 
 
 def image(png: bytes, alt: str) -> str:

@@ -17,7 +17,7 @@ from rich.console import Console
 
 from hyperlax.api import explicit_samples, launch
 from hyperlax.report.sweep_data import (
-    RERUNS, check_metric, load_sweep, row_of, sample_config, sweep_recipe,
+    RERUNS, check_metric, load_sweep, ranked, row_of, sample_config, sweep_recipe,
 )
 from hyperlax.run.sweep import Settings
 
@@ -32,8 +32,7 @@ def choose(root: str | Path, sample_ids: list[int], top: int | None, metric: str
     if top is not None:
         if top < 1:
             raise ValueError(f"--top must be at least 1, got {top}")
-        finite = [r for r in data.rows if math.isfinite(r[metric])]
-        best = sorted(finite, key=lambda r: -r[metric])[:top]
+        best = [r for r in ranked(data.rows, metric) if math.isfinite(r[metric])][:top]
         chosen += [r["sample_id"] for r in best if r["sample_id"] not in chosen]
     if not chosen:
         raise ValueError("name the samples to re-run: --sample-id K (repeatable) and/or --top N")

@@ -29,7 +29,8 @@ def sobol_indices(data: SweepData, metric: str) -> list[dict[str, Any]] | str:
         return f"needs every sample of the Saltelli design; {len(values)} of {total} have finished"
     if not np.isfinite(values).all():
         return f"{int((~np.isfinite(values)).sum())} samples have no finite {metric}"
-    indices = sobol.analyze(saltelli_problem(data.keys), values, calc_second_order=False, seed=0)
+    # SALib seeds its bootstrap only for a truthy seed, so not 0
+    indices = sobol.analyze(saltelli_problem(data.keys), values, calc_second_order=False, seed=1)
     return [
         {"key": key, **{c: float(indices[c][i]) for c in COLUMNS[1:]}} for i, key in enumerate(data.keys)
     ]

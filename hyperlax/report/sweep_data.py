@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,11 @@ def load_sweep(root: str | Path) -> SweepData:
 def metric_per_seed(returns: np.ndarray, metric: str) -> np.ndarray:
     """Each seed's final or best return, from its [seeds, milestones] returns."""
     return returns[:, -1] if metric == "final_return" else np.nanmax(returns, axis=1)
+
+
+def ranked(rows: list[dict[str, Any]], metric: str) -> list[dict[str, Any]]:
+    """`rows` by `metric`, highest first; NaN last."""
+    return sorted(rows, key=lambda r: -r[metric] if math.isfinite(r[metric]) else math.inf)
 
 
 def row_of(data: SweepData, sample_id: int) -> dict[str, Any]:
