@@ -102,6 +102,9 @@ def test_report_on_an_interrupted_sweep_uses_what_finished(sweep, tmp_path):
     assert "needs every sample of the Saltelli design; 11 of 12 have finished" in page
     assert not (root / "report" / "sensitivity.csv").exists()
     assert (root / "report" / "learning_curves.png").is_file()
+    for marker in (root / "samples").glob("*/success.txt"):
+        marker.unlink()
+    assert "Nothing has finished yet." in write_report(root).read_text()
 
 
 def test_rerun_trains_chosen_samples_with_fresh_seeds_and_the_report_shows_them(sweep, tmp_path):

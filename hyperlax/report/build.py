@@ -108,7 +108,50 @@ def rerun_section(data: SweepData, metric: str, pictures: Figures) -> list[str]:
     if not rows:
         return [page.note("No re-runs yet: python -m hyperlax.cli rerun SWEEP_DIR --top 3")]
     header = ("sample_id", f"sweep {metric}", "rerun", "fresh seeds", f"rerun {metric} mean", "std over seeds")
-    return [pictures.add("reruns", figures.rerun_comparison(data, reruns, metric)), page.table(header, rows)]
+    parts = [page.table(header, rows)]
+    if any(rerun.returns for rerun, _ in reruns):
+        parts.insert(0, pictures.add("reruns", figures.rerun_comparison(data, reruns, metric)))
+    return parts
+
+
+def study_sections(data: SweepData, keys: list[str], metric: str, pictures: Figures) -> list[str]:
+    """Hyperparameter effects, parallel coordinates and importance, from an Optuna study of the results."""
+    notes = []
+    try:
+        distributions = sweep_recipe(data).distributions
+    except RecipeError as err:  # e.g. the recipe file moved: no log axes, numbers stay numbers
+        notes.append(page.note(f"The sweep's recipe did not load, so its distributions are unknown: {err}"))
+        distributions = {}
+    study = build_study(data.rows, keys, distributions, metric) if keys else None
+    if study is None or len(study.trials) < 2:
+        return [*notes, page.note(f"Hyperparameter effects need two finished samples with a finite {metric} that differ.")]
+    effects = [pictures.add(f"effect_{n}", figures.hyperparameter_effect(study, n, metric)) for n in short_names(keys).values()]
+    return [
+        page.section(
+            f"Hyperparameters against {metric}", *notes,
+            page.note("Colour: the sample's position among the finished samples (Optuna's trial number)."),
+            '<div class="grid">' + "".join(effects) + "</div>",
+        ),
+        page.section("Parallel coordinates", pictures.add("parallel_coordinates", figures.parallel_coordinates(study, metric))),
+        page.section("Hyperparameter importance (Optuna)", *importance_section(importances(study), pictures)),
+    ]
+
+
+def result_sections(data: SweepData, metric: str, folder: Path, pictures: Figures) -> list[str]:
+    """Every section about the finished samples (at least one)."""
+    keys = varying_keys(data)
+    best = ranked(data.rows, metric)[:NUM_BEST]
+    curves = figures.learning_curves(data, {r["sample_id"]: r[metric] for r in best}, metric)
+    return [
+        page.section(
+            f"Best configurations by {metric}", best_table(data, best, keys, metric),
+            page.table(("name", "key"), [(n, k) for k, n in short_names(keys).items()]),
+        ),
+        page.section("Learning curves", pictures.add("learning_curves", curves)),
+        *study_sections(data, keys, metric, pictures),
+        page.section("Sobol sensitivity (SALib)", *sensitivity_section(data, metric, folder, pictures)),
+        page.section("Re-runs with fresh seeds", *rerun_section(data, metric, pictures)),
+    ]
 
 
 def write_report(root: str | Path, metric: str = "final_return") -> Path:
@@ -118,40 +161,8 @@ def write_report(root: str | Path, metric: str = "final_return") -> Path:
     folder = data.root / REPORT
     folder.mkdir(exist_ok=True)
     pictures = Figures(folder)
-    title = f"hyperlax sweep: {data.root.parent.name} on {data.root.name}"
     sections = [overview(data)]
-    if not data.rows:
-        sections.append(page.note("No batch has finished yet."))
-        return write_page(folder, title, sections)
-    keys = varying_keys(data)
-    best = ranked(data.rows, metric)[:NUM_BEST]
-    sections.append(page.section(f"Best configurations by {metric}", best_table(data, best, keys, metric)))
-    sections.append(page.section("Learning curves", pictures.add("learning_curves", figures.learning_curves(data, {r["sample_id"]: r[metric] for r in best}, metric))))
-    try:
-        distributions = sweep_recipe(data).distributions
-    except RecipeError as err:  # e.g. the recipe file moved: no log axes, numbers stay numbers
-        sections.append(page.note(f"The sweep's recipe did not load, so its distributions are unknown: {err}"))
-        distributions = {}
-    study = build_study(data.rows, keys, distributions, metric) if keys else None
-    if study is None or len(study.trials) < 2:
-        sections.append(page.note(f"Hyperparameter effects need two finished samples with a finite {metric} that differ."))
-    else:
-        names = short_names(keys)
-        effects = [pictures.add(f"effect_{n}", figures.hyperparameter_effect(study, n, metric)) for n in names.values()]
-        sections.append(page.section(
-            f"Hyperparameters against {metric}",
-            page.note("Colour: the sample's position among the finished samples (Optuna's trial number)."),
-            '<div class="grid">' + "".join(effects) + "</div>",
-        ))
-        sections.append(page.section("Parallel coordinates", pictures.add("parallel_coordinates", figures.parallel_coordinates(study, metric))))
-        sections.append(page.section("Hyperparameter importance (Optuna)", *importance_section(importances(study), pictures)))
-        sections.append(page.section("Keys", page.table(("name", "key"), [(n, k) for k, n in names.items()])))
-    sections.append(page.section("Sobol sensitivity (SALib)", *sensitivity_section(data, metric, folder, pictures)))
-    sections.append(page.section("Re-runs with fresh seeds", *rerun_section(data, metric, pictures)))
-    return write_page(folder, title, sections)
-
-
-def write_page(folder: Path, title: str, sections: list[str]) -> Path:
+    sections += result_sections(data, metric, folder, pictures) if data.rows else [page.note("Nothing has finished yet.")]
     path = folder / "index.html"
-    store.atomic_write_text(path, page.document(title, sections))
+    store.atomic_write_text(path, page.document(f"hyperlax sweep: {data.root.parent.name} on {data.root.name}", sections))
     return path
