@@ -14,7 +14,7 @@ from hyperlax.recipes import load_recipe
 from hyperlax.report.build import write_report
 from hyperlax.report.importance import build_study, importances
 from hyperlax.report.rerun import export_recipe
-from hyperlax.report.sweep_data import load_sweep, sample_config, sweep_recipe, varying_keys
+from hyperlax.report.sweep_data import SweepData, load_sweep, sample_config, sweep_recipe, varying_keys
 from hyperlax.space import Categorical, LogUniform, Uniform, UniformInt, draw_samples
 from hyperlax.space.saltelli import saltelli_size
 
@@ -131,6 +131,18 @@ def test_export_prints_a_recipe_that_loads_as_the_samples_config(sweep, tmp_path
     loaded = load_recipe(str(path), "gymnax.cartpole")
     assert loaded.base_config == sample_config(data, sweep_recipe(data), 5)
     assert loaded.distributions == {}
+
+
+def test_the_recipe_of_a_sampled_sweep_has_its_set_values(tmp_path):
+    recipe = write_recipe(tmp_path)
+    arguments = {"sampling_method": "qmc_sobol", "seed": 0, "set": [
+        "algorithm.hyperparam.gamma=0.9", "algorithm.hyperparam.num_envs=[4, 8]",
+    ]}
+    record = {"arguments": arguments, "recipe": {"algo": str(recipe), "env": "gymnax.cartpole"}}
+    found = sweep_recipe(SweepData(tmp_path, record, [], [], None, {}, []))
+    assert found.base_config["algorithm"]["hyperparam"]["gamma"] == 0.9
+    assert "algorithm.hyperparam.gamma" not in found.distributions
+    assert found.distributions["algorithm.hyperparam.num_envs"] == Categorical(values=[4, 8])
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The report's figures (matplotlib, Agg backend); each function returns a Figure.
+"""The report's figures (matplotlib, Agg backend); each plotting function returns a Figure.
 
 Hyperparameter effects and parallel coordinates are Optuna's matplotlib plots of the study built
 from the results; learning curves, importances, Sobol indices and reruns are plotted here.
@@ -20,6 +20,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter  # noqa: E402
 from optuna.visualization import matplotlib as optuna_plots  # noqa: E402
 
+from hyperlax.report.importance import short_names  # noqa: E402
 from hyperlax.report.sweep_data import SweepData, metric_per_seed  # noqa: E402
 
 
@@ -90,7 +91,7 @@ def sobol_bars(indices: list[dict[str, Any]]) -> Figure:
     x = np.arange(len(indices))
     for offset, name in ((-0.2, "S1"), (0.2, "ST")):
         ax.bar(x + offset, [r[name] for r in indices], 0.4, yerr=[r[f"{name}_conf"] for r in indices], capsize=3, label=name)
-    ax.set_xticks(x, [r["key"].rsplit(".", 1)[-1] for r in indices], rotation=30, ha="right")
+    ax.set_xticks(x, list(short_names([r["key"] for r in indices]).values()), rotation=30, ha="right")
     ax.set(ylabel="Sobol index", title="Sobol sensitivity (first order S1, total ST; 95% CI)")
     ax.axhline(0, color="black", lw=0.6)
     ax.legend()
