@@ -11,7 +11,8 @@ from scipy.stats import qmc
 from hyperlax.space.distributions import Distribution
 from hyperlax.space.saltelli import saltelli_samples
 
-SAMPLING_METHODS = ("qmc_sobol", "random", "saltelli")
+UNIT_METHODS = ("qmc_sobol", "random")  # what draw_unit draws
+SAMPLING_METHODS = (*UNIT_METHODS, "saltelli")
 
 
 def draw_unit(num_samples: int, num_dims: int, method: str, seed: int) -> np.ndarray:
@@ -23,7 +24,7 @@ def draw_unit(num_samples: int, num_dims: int, method: str, seed: int) -> np.nda
             return sobol.random(num_samples)[:, :num_dims]
     if method == "random":
         return np.random.default_rng(seed).random((num_samples, num_dims))
-    raise ValueError(f"unknown sampling method {method!r}; expected one of {', '.join(SAMPLING_METHODS)}")
+    raise ValueError(f"unknown sampling method {method!r}; expected one of {', '.join(UNIT_METHODS)}")
 
 
 def draw_samples(
