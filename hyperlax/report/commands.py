@@ -35,6 +35,7 @@ class Rerun:
     top: int | None = None
     """Also re-run the N best finished samples by --metric."""
     metric: Metric = "final_return"
+    """What ranks the samples for --top."""
     num_seeds: int | None = None
     """Training seeds per sample (default: the sweep's)."""
     total_timesteps: int | None = None
