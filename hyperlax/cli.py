@@ -1,4 +1,5 @@
-"""Command line (tyro): `python -m hyperlax.cli sweep-hp-samples ...` and `... sweep --config FILE`.
+"""Command line (tyro): `python -m hyperlax.cli sweep-hp-samples ...`, `... sweep --config FILE`, and
+`report` / `rerun` / `export SWEEP_DIR` (hyperlax.report.commands).
 
 Options left unset take the defaults below for a new sweep, and the sweep's own recorded values
 with --resume-from; an explicit value that changes the samples or the batching of a resumed
@@ -18,6 +19,7 @@ from rich.logging import RichHandler
 
 from hyperlax.api import RunOptions, launch, resolve_options, sweep_root
 from hyperlax.recipes import RecipeError, load_recipe
+from hyperlax.report.commands import COMMANDS, run_command
 from hyperlax.run.memory import OutOfMemoryError
 from hyperlax.run.sweep import Settings, SweepError
 from hyperlax.space import SAMPLING_METHODS, draw_samples
@@ -36,8 +38,10 @@ class SweepHpSamples(RunOptions):
     """Environment recipe: a name from configs/env (e.g. gymnax.pendulum) or a path to a .py file."""
     num_samples: int | None = None
     """How many configurations to draw (default 16)."""
-    sampling_method: Literal["qmc_sobol", "random"] | None = None
-    """Scrambled Sobol (default) or independent random draws, both seeded by --seed."""
+    sampling_method: Literal["qmc_sobol", "random", "saltelli"] | None = None
+    """Scrambled Sobol (default), independent random draws, or SALib's Saltelli design for Sobol
+    sensitivity indices (--num-samples is its base count N: N * (D + 2) runs for D sampled keys);
+    all seeded by --seed."""
     set: Annotated[tuple[str, ...], tyro.conf.UseAppendAction] = ()
     """KEY=VALUE-STRING, repeatable: a scalar fixes KEY; a list, range or draw samples KEY from its values."""
 
@@ -92,7 +96,7 @@ def sweep_hp_samples(args: SweepHpSamples, console: Console) -> dict[str, Any]:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = normalize_bool_flags(list(sys.argv[1:] if argv is None else argv))
     args = tyro.extras.subcommand_cli_from_dict(
-        {"sweep-hp-samples": SweepHpSamples, "sweep": SweepFromFile}, args=argv
+        {"sweep-hp-samples": SweepHpSamples, "sweep": SweepFromFile, **COMMANDS}, args=argv
     )
     console = Console(stderr=True)
     logging.basicConfig(
@@ -101,6 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if isinstance(args, SweepFromFile):
             run_sweep_command(args, console)
+        elif isinstance(args, tuple(COMMANDS.values())):
+            run_command(args, console)
         else:
             sweep_hp_samples(args, console)
     except (RecipeError, SweepError, ValueError, OutOfMemoryError) as err:

@@ -1,4 +1,4 @@
-"""Seeded samplers: unit draws (Sobol or random) mapped through each distribution."""
+"""Seeded samplers: unit draws (Sobol, random or a Saltelli design) mapped through each distribution."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import numpy as np
 from scipy.stats import qmc
 
 from hyperlax.space.distributions import Distribution
+from hyperlax.space.saltelli import saltelli_samples
 
-SAMPLING_METHODS = ("qmc_sobol", "random")
+UNIT_METHODS = ("qmc_sobol", "random")  # what draw_unit draws
+SAMPLING_METHODS = (*UNIT_METHODS, "saltelli")
 
 
 def draw_unit(num_samples: int, num_dims: int, method: str, seed: int) -> np.ndarray:
@@ -22,13 +24,18 @@ def draw_unit(num_samples: int, num_dims: int, method: str, seed: int) -> np.nda
             return sobol.random(num_samples)[:, :num_dims]
     if method == "random":
         return np.random.default_rng(seed).random((num_samples, num_dims))
-    raise ValueError(f"unknown sampling method {method!r}; expected one of {', '.join(SAMPLING_METHODS)}")
+    raise ValueError(f"unknown sampling method {method!r}; expected one of {', '.join(UNIT_METHODS)}")
 
 
 def draw_samples(
     distributions: Mapping[str, Distribution], num_samples: int, method: str, seed: int
 ) -> list[dict[str, Any]]:
-    """`num_samples` flat dicts of dotted key -> value; list index is the sample_id."""
+    """`num_samples` flat dicts of dotted key -> value; list index is the sample_id.
+
+    For "saltelli", `num_samples` is the design's base count N and N * (D + 2) samples come back.
+    """
+    if method == "saltelli":
+        return saltelli_samples(distributions, num_samples, seed)
     keys = list(distributions)
     unit = draw_unit(num_samples, len(keys), method, seed)
     return [

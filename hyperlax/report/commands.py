@@ -1,0 +1,76 @@
+"""Command-line options of `report`, `rerun` and `export` (registered in hyperlax.cli)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated, Literal
+
+import tyro
+from rich.console import Console
+
+Metric = Literal["final_return", "best_return"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+SweepDir = tyro.conf.Positional[Annotated[str, tyro.conf.arg(metavar="SWEEP_DIR")]]
+
+
+@dataclasses.dataclass
+class Report:
+    """Write SWEEP_DIR/report/index.html (learning curves, hyperparameter effects and importance, Sobol indices, re-runs) and its PNGs."""
+
+    sweep_dir: SweepDir
+    """A sweep directory (<output-root>/<algo>/<env>/), finished, running or interrupted."""
+    metric: Metric = "final_return"
+    """What ranks the samples and what importance and sensitivity explain."""
+    log_level: LogLevel = "WARNING"
+
+
+@dataclasses.dataclass
+class Rerun:
+    """Train chosen samples of a sweep again, batched, with fresh seeds, into SWEEP_DIR/reruns/rerun_XXX/."""
+
+    sweep_dir: SweepDir
+    """A sweep directory (<output-root>/<algo>/<env>/)."""
+    sample_id: Annotated[tuple[int, ...], tyro.conf.UseAppendAction] = ()
+    """A finished sample to re-run; repeatable."""
+    top: int | None = None
+    """Also re-run the N best finished samples by --metric."""
+    metric: Metric = "final_return"
+    """What ranks the samples for --top."""
+    num_seeds: int | None = None
+    """Training seeds per sample (default: the sweep's)."""
+    total_timesteps: int | None = None
+    """Env steps per run (default: the sweep's)."""
+    seed: int | None = None
+    """Seed of the re-run (default: the sweep's seed + 1; the sweep's own seed is refused)."""
+    log_level: LogLevel = "INFO"
+
+
+@dataclasses.dataclass
+class Export:
+    """Print the configuration of a sample as a recipe file (for --algo-and-network-config PATH)."""
+
+    sweep_dir: SweepDir
+    """A sweep directory (<output-root>/<algo>/<env>/)."""
+    sample_id: int
+    """The finished sample to export."""
+    log_level: LogLevel = "WARNING"
+
+
+COMMANDS = {"report": Report, "rerun": Rerun, "export": Export}
+
+
+def run_command(args: Report | Rerun | Export, console: Console) -> None:
+    """Run one of COMMANDS; bad input raises a ValueError naming it."""
+    if isinstance(args, Report):
+        from hyperlax.report.build import write_report  # matplotlib and Optuna load only here
+
+        console.print(f"report: {write_report(args.sweep_dir, args.metric)}")
+    elif isinstance(args, Rerun):
+        from hyperlax.report.rerun import choose, rerun
+
+        chosen = choose(args.sweep_dir, list(args.sample_id), args.top, args.metric)
+        rerun(args.sweep_dir, chosen, args.num_seeds, args.total_timesteps, args.seed, console)
+    else:
+        from hyperlax.report.rerun import export_recipe
+
+        print(export_recipe(args.sweep_dir, args.sample_id), end="")

@@ -1,0 +1,110 @@
+"""Training chosen samples of a sweep again with fresh seeds, and exporting a sample as a recipe file.
+
+A re-run is an explicit-config sweep (hyperlax.api.launch, as `sweep --config` runs) in
+<sweep>/reruns/rerun_XXX/; its sweep.json records `rerun_of`, the sweep's sample id of each
+re-run sample (re-run sample i trained `rerun_of[i]`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import pprint
+import textwrap
+from pathlib import Path
+
+from rich.console import Console
+
+from hyperlax.api import explicit_samples, launch
+from hyperlax.report.sweep_data import (
+    RERUNS, check_metric, load_sweep, ranked, row_of, sample_config, sweep_recipe,
+)
+from hyperlax.run.sweep import Settings
+
+
+def choose(root: str | Path, sample_ids: list[int], top: int | None, metric: str) -> list[int]:
+    """`sample_ids` (each must have finished), then the `top` best finished samples by `metric` not yet named."""
+    check_metric(metric)
+    data = load_sweep(root)
+    for sample_id in sample_ids:
+        row_of(data, sample_id)
+    chosen = list(dict.fromkeys(sample_ids))
+    if top is not None:
+        if top < 1:
+            raise ValueError(f"--top must be at least 1, got {top}")
+        best = [r for r in ranked(data.rows, metric) if math.isfinite(r[metric])][:top]
+        chosen += [r["sample_id"] for r in best if r["sample_id"] not in chosen]
+    if not chosen:
+        raise ValueError("name the samples to re-run: --sample-id K (repeatable) and/or --top N")
+    return chosen
+
+
+def rerun(
+    root: str | Path,
+    sample_ids: list[int],
+    num_seeds: int | None = None,
+    total_timesteps: int | None = None,
+    seed: int | None = None,
+    console: Console | None = None,
+) -> Path:
+    """Train `sample_ids` again in one batched sweep under <root>/reruns/; returns its directory.
+
+    Seeds, budget and evaluations default to the sweep's, except the seed: the sweep's seed + 1
+    (a re-run with the sweep's own seed is refused). Unknown or unfinished samples are ValueErrors.
+    """
+    data = load_sweep(root)
+    recorded = data.record["settings"]
+    seed = recorded["seed"] + 1 if seed is None else seed
+    if seed == recorded["seed"]:
+        raise ValueError(f"--seed {seed} is the sweep's own seed; a re-run needs fresh seeds")
+    recipe = sweep_recipe(data)
+    samples = explicit_samples(recipe, [row_of(data, i)["hyperparams"] for i in sample_ids])
+    settings = Settings(
+        hparam_batch_size=recorded["hparam_batch_size"],
+        seed=seed,
+        num_seeds=recorded["num_seeds"] if num_seeds is None else num_seeds,
+        num_evaluations=recorded["num_evaluations"],
+        total_timesteps=recorded["total_timesteps"] if total_timesteps is None else total_timesteps,
+    )
+    target = data.root / RERUNS / f"rerun_{len(list((data.root / RERUNS).glob('rerun_*'))):03d}"
+    arguments = {
+        "rerun_of": list(sample_ids),
+        "algo_and_network_config": recipe.algo_path,
+        "env_config": recipe.env_path,
+        **dataclasses.asdict(settings),
+    }
+    source = {"kind": "explicit", "from": "rerun", "sweep": str(data.root), "sample_ids": list(sample_ids)}
+    console = console or Console(stderr=True)
+    launch(recipe, samples, settings, source, arguments, target, None, console)
+    console.print(f"re-run samples {', '.join(map(str, range(len(sample_ids))))} trained the sweep's samples {', '.join(map(str, sample_ids))}")
+    return target
+
+
+def export_recipe(root: str | Path, sample_id: int) -> str:
+    """The text of a recipe file whose base config is the config that trained `sample_id` (nothing sampled).
+
+    It loads with `--algo-and-network-config PATH` and the sweep's env recipe.
+    """
+    data = load_sweep(root)
+    recipe = sweep_recipe(data)
+    row = row_of(data, sample_id)
+    config = sample_config(data, recipe, sample_id)
+    del config["env"]  # comes from the env recipe
+    literal = textwrap.indent(pprint.pformat(config, sort_dicts=False, width=100), " " * 11).lstrip()
+    return f'''"""Sample {sample_id} of the sweep {data.root} (final_return {row["final_return"]:.4g}, best_return {row["best_return"]:.4g}).
+
+Exported by `python -m hyperlax.cli export`. Train it again:
+  python -m hyperlax.cli sweep-hp-samples --algo-and-network-config THIS_FILE.py --env-config {recipe.env_path} --num-samples 1
+Add distributions below to search around it.
+"""
+
+from typing import Any
+
+
+def get_base_config() -> dict[str, Any]:
+    return {literal}
+
+
+def get_base_hyperparam_distributions() -> dict[str, Any]:
+    return {{}}
+'''
