@@ -18,7 +18,7 @@ from rich.console import Console
 
 from hyperlax import config, store
 from hyperlax.recipes import Recipe, load_recipe
-from hyperlax.run.sweep import Settings, SweepError, execute, prepare, start, summary_table
+from hyperlax.run.loop import Settings, SweepError, execute, prepare, start, summary_table
 
 # Sections that hold one value per sweep (the env is built once; milestones come from training).
 PER_SWEEP_SECTIONS = ("env", "training")

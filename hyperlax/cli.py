@@ -21,7 +21,7 @@ from hyperlax.api import RunOptions, launch, resolve_options, sweep_root
 from hyperlax.recipes import RecipeError, load_recipe
 from hyperlax.report.commands import COMMANDS, run_command
 from hyperlax.run.memory import OutOfMemoryError
-from hyperlax.run.sweep import Settings, SweepError
+from hyperlax.run.loop import Settings, SweepError
 from hyperlax.space import SAMPLING_METHODS, draw_samples
 from hyperlax.sweep_command import SweepFromFile, apply_set_overrides, run_sweep_command
 

@@ -25,10 +25,10 @@ from hyperlax.api import (
     RANKABLE_METRICS, RunOptions, check_key, explicit_samples, launch, resolve_options, sweep_root,
 )
 from hyperlax.recipes import Recipe, check_distributions, load_recipe
-from hyperlax.run.sweep import Settings, SweepError
+from hyperlax.run.loop import Settings, SweepError
 from hyperlax.space import Categorical
-from hyperlax.sweep import Sweep, expand_value_strings, load_wandb_sweep
-from hyperlax.sweep.yaml_loader import load_yaml
+from hyperlax.syntax import Sweep, expand_value_strings, load_wandb_sweep
+from hyperlax.syntax.yaml_loader import load_yaml
 
 # W&B top-level keys that this command reads; the others (project, entity, ...) are ignored.
 RECIPE_KEYS = {"algo": "algo_and_network_config", "env": "env_config"}

@@ -33,7 +33,7 @@ from hyperlax.algos.common import LANES
 from hyperlax.algos.interface import run_in_one_call
 from hyperlax.recipes import load_recipe
 from hyperlax.run.executor import config_for
-from hyperlax.run.sweep import Settings, make_executor, prepare
+from hyperlax.run.loop import Settings, make_executor, prepare
 from hyperlax.space import draw_samples
 
 

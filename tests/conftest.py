@@ -10,7 +10,7 @@ import pytest
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(Path(__file__).parent.parent / ".pytest_cache" / "jax"))
 
 TINY_RECIPE = '''
-from hyperlax.space import Categorical, Fixed, LogUniform, Uniform
+from hyperlax.space import Beta, Categorical, Fixed, InvLogUniform, LogUniform, Quantized, Uniform, UniformInt
 
 def get_base_config():
     return {

@@ -10,7 +10,7 @@ import pytest
 
 from hyperlax.cli import main
 from hyperlax.recipes import RecipeError, load_recipe
-from hyperlax.run.sweep import Settings, execute, prepare, start
+from hyperlax.run.loop import Settings, execute, prepare, start
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "custom_algorithm"
 RECIPE = EXAMPLE / "reinforce_cartpole.py"

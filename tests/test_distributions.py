@@ -1,7 +1,9 @@
 import numpy as np
 import pytest
 
-from hyperlax.space import Categorical, Fixed, LogNormal, LogUniform, LogUniformInt, Normal, Uniform, UniformInt
+from hyperlax.space import (
+    Beta, Categorical, Fixed, InvLogUniform, LogNormal, LogUniform, LogUniformInt, Normal, Quantized, Uniform, UniformInt,
+)
 
 UNITS = list(np.linspace(0.0, 1.0, 1001, endpoint=False)) + [1.0 - 1e-16]
 
@@ -66,3 +68,23 @@ def test_fixed_ignores_u():
 )
 def test_bad_domains_are_reported(dist, fragment):
     assert fragment in dist.validate()
+
+
+def test_quantized_beta_and_inverse_log_uniform_are_recipe_distributions(tmp_path):
+    from hyperlax.recipes import load_recipe
+    from hyperlax.space import draw_samples
+    from tests.conftest import write_recipe
+
+    extra = (
+        '"algorithm.hyperparam.num_envs": Quantized(UniformInt(domain=(4, 16)), 4),'
+        '"algorithm.hyperparam.clip_eps": Beta(2.0, 5.0),'
+        '"algorithm.hyperparam.vf_coef": InvLogUniform((0.1, 1.0)),'
+    )
+    recipe = write_recipe(tmp_path, extra=extra)
+    samples = draw_samples(load_recipe(str(recipe), "gymnax.cartpole").distributions, 64, "qmc_sobol", 0)
+    assert {s["algorithm.hyperparam.num_envs"] for s in samples} <= {4, 8, 12, 16}
+    assert all(0.0 <= s["algorithm.hyperparam.clip_eps"] <= 1.0 for s in samples)
+    assert all(0.1 < s["algorithm.hyperparam.vf_coef"] <= 1.0 for s in samples)
+    assert Quantized(Uniform((0.0, 1.0)), 0.25).from_unit(0.6) == 0.5
+    assert Beta(1.0, 1.0).from_unit(0.3) == pytest.approx(0.3)
+    assert InvLogUniform((0.1, 1.0)).from_unit(0.0) == pytest.approx(1.0)

@@ -3,7 +3,7 @@
 import pytest
 
 from hyperlax.recipes import load_recipe
-from hyperlax.run.sweep import Settings, execute, prepare, start
+from hyperlax.run.loop import Settings, execute, prepare, start
 
 
 @pytest.mark.slow

@@ -5,7 +5,7 @@ import csv
 import pytest
 
 from hyperlax.recipes import load_recipe
-from hyperlax.run.sweep import Settings, execute, prepare, start
+from hyperlax.run.loop import Settings, execute, prepare, start
 
 BUDGET = 200_000  # env steps; the smallest tried at which every one of 8 seeds ended at -400 or better
 

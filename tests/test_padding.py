@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from hyperlax.recipes import load_recipe
-from hyperlax.run.sweep import Settings, make_executor, prepare
+from hyperlax.run.loop import Settings, make_executor, prepare
 
 HP = "algorithm.hyperparam."
 

@@ -15,7 +15,7 @@ from hyperlax.algos import ppo
 from hyperlax.cli import main
 from hyperlax.recipes import load_recipe
 from hyperlax.run.executor import config_for, lane_key, params_by_leaf
-from hyperlax.run.sweep import Settings, execute, make_executor, prepare, start
+from hyperlax.run.loop import Settings, execute, make_executor, prepare, start
 from tests.lanes import config_lane, initial_params
 
 

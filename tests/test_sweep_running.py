@@ -12,9 +12,9 @@ from rich.console import Console
 
 import hyperlax
 from hyperlax.recipes import load_recipe
-from hyperlax.run.sweep import SweepError
+from hyperlax.run.loop import SweepError
 from hyperlax.space import Categorical, draw_samples
-from hyperlax.sweep import DynamicValue, Sweep, expand, load_wandb_sweep, piter
+from hyperlax.syntax import DynamicValue, Sweep, expand, load_wandb_sweep, piter
 from hyperlax.sweep_command import SweepFromFile, apply_set_overrides, run_sweep_command
 
 HP = "algorithm.hyperparam."

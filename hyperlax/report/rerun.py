@@ -19,7 +19,7 @@ from hyperlax.api import explicit_samples, launch
 from hyperlax.report.sweep_data import (
     RERUNS, check_metric, load_sweep, ranked, row_of, sample_config, sweep_recipe,
 )
-from hyperlax.run.sweep import Settings
+from hyperlax.run.loop import Settings
 
 
 def choose(root: str | Path, sample_ids: list[int], top: int | None, metric: str) -> list[int]:

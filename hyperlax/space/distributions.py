@@ -12,9 +12,14 @@ import dataclasses
 import math
 from typing import Any
 
+from scipy import stats
 from scipy.special import ndtri
 
 _EDGE = 1e-12  # keeps the Normal inverse CDF finite at u = 0
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -154,3 +159,50 @@ class Fixed(Distribution):
 
     def from_unit(self, u: float) -> Any:
         return copy.deepcopy(self.value)
+
+
+@dataclasses.dataclass(frozen=True)
+class Quantized(Distribution):
+    """round(base / q) * q (ties to even); an int when q is an int, as in W&B."""
+
+    base: Distribution
+    q: float
+
+    def from_unit(self, u: float) -> int | float:
+        value = round(self.base.from_unit(u) / self.q) * self.q
+        return value if isinstance(self.q, int) else float(value)
+
+    def validate(self) -> str | None:
+        if not (_is_number(self.q) and self.q > 0):
+            return f"q must be a positive number, got {self.q!r}"
+        return self.base.validate()
+
+
+@dataclasses.dataclass(frozen=True)
+class Beta(Distribution):
+    """Beta(a, b) on [0, 1], by scipy's inverse CDF."""
+
+    a: float
+    b: float
+
+    def from_unit(self, u: float) -> float:
+        return float(stats.beta.ppf(u, self.a, self.b))
+
+    def validate(self) -> str | None:
+        if not (_is_number(self.a) and _is_number(self.b) and self.a > 0 and self.b > 0):
+            return f"beta needs positive a and b, got a={self.a!r}, b={self.b!r}"
+        return None
+
+
+@dataclasses.dataclass(frozen=True)
+class InvLogUniform(Distribution):
+    """1 / X with X log-uniform on [1/high, 1/low): a float in (low, high], both positive."""
+
+    domain: tuple[float, float]
+
+    def from_unit(self, u: float) -> float:
+        low, high = self.domain
+        return 1.0 / LogUniform((1.0 / high, 1.0 / low)).from_unit(u)
+
+    def validate(self) -> str | None:
+        return LogUniform(self.domain).validate()

@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from hyperlax.sweep import expand_value_strings, parse_candidates, parse_value
+from hyperlax.syntax import expand_value_strings, parse_candidates, parse_value
 
 
 def test_lists():

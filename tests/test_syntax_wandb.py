@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from hyperlax.sweep import WandbSweep, load_wandb_sweep
+from hyperlax.syntax import WandbSweep, load_wandb_sweep
 
 REFERENCE_YAML = """\
 program: train.py

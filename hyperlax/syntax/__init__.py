@@ -7,12 +7,12 @@
 - `load_wandb_sweep`: W&B-style sweep YAML files and dicts.
 """
 
-from hyperlax.sweep.builder import Sweep
-from hyperlax.sweep.dynamic import DynamicValue, expand
+from hyperlax.syntax.builder import Sweep
+from hyperlax.syntax.dynamic import DynamicValue, expand
 from hyperlax.config import flatten
-from hyperlax.sweep.piter import PIter, piter
-from hyperlax.sweep.value_strings import STRATEGIES, expand_value_strings, parse_candidates, parse_value
-from hyperlax.sweep.wandb import WandbSweep, load_wandb_sweep
+from hyperlax.syntax.piter import PIter, piter
+from hyperlax.syntax.value_strings import STRATEGIES, expand_value_strings, parse_candidates, parse_value
+from hyperlax.syntax.wandb import WandbSweep, load_wandb_sweep
 
 __all__ = [
     "STRATEGIES",

@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from hyperlax.sweep import DynamicValue, expand
+from hyperlax.syntax import DynamicValue, expand
 
 
 def test_nested_example_gives_18_in_depth_first_order():

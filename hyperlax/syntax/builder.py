@@ -25,8 +25,8 @@ from typing import Any
 import yaml
 
 from hyperlax.config import flatten
-from hyperlax.sweep.piter import Config, PIter, from_configs, zip_dict
-from hyperlax.sweep.yaml_loader import load_yaml
+from hyperlax.syntax.piter import Config, PIter, from_configs, zip_dict
+from hyperlax.syntax.yaml_loader import load_yaml
 
 _FORMATS = {".jsonl": "jsonl", ".yaml": "yaml", ".yml": "yaml"}
 _KEYWORD_KINDS = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)

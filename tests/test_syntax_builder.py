@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from hyperlax.sweep import Sweep
+from hyperlax.syntax import Sweep
 
 
 def train(lr: float = 0.001, batch_size: int = 32, epochs: int = 10, seed: int = 0):

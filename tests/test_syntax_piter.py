@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from hyperlax.sweep import PIter, piter
+from hyperlax.syntax import PIter, piter
 
 
 def test_zip_pairs_the_lists_of_one_dict():
