@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.resources
 import importlib.util
+import traceback
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -18,11 +19,8 @@ from typing import Any
 from hyperlax.algos import ALGORITHMS
 from hyperlax.config import flatten, merge
 from hyperlax.envs import check_env_config, make_env
+from hyperlax.errors import RecipeError
 from hyperlax.space.distributions import Distribution
-
-
-class RecipeError(ValueError):
-    """A recipe that cannot be used; the message names the file, key and value."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,17 +59,32 @@ def _resolve(name_or_path: str, kind: str) -> Path:
     return path
 
 
+def _failure(path: Path, err: BaseException, doing: str) -> RecipeError:
+    """A RecipeError naming the recipe's line where `err` was raised while `doing`."""
+    if isinstance(err, SyntaxError) and err.filename == str(path):
+        return RecipeError(f"{path}, line {err.lineno}: syntax error: {err.msg}; fix the recipe file")
+    lines = [frame.lineno for frame in traceback.extract_tb(err.__traceback__) if frame.filename == str(path)]
+    where = f"{path}, line {lines[-1]}" if lines else str(path)
+    return RecipeError(f"{where}: {doing} raised {type(err).__name__}: {err}; fix the recipe file")
+
+
 def _load_module(path: Path) -> ModuleType:
     spec = importlib.util.spec_from_file_location(f"hyperlax_recipe_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as err:  # a recipe is user code: any error in it is the user's to fix
+        raise _failure(path, err, "importing the recipe") from None
     return module
 
 
 def _call(module: ModuleType, path: Path, function: str) -> dict[str, Any]:
     if not hasattr(module, function):
         raise RecipeError(f"recipe {path} defines no {function}()")
-    result = getattr(module, function)()
+    try:
+        result = getattr(module, function)()
+    except Exception as err:
+        raise _failure(path, err, f"{function}()") from None
     if not isinstance(result, dict):
         raise RecipeError(f"{path}: {function}() must return a dict, got {type(result).__name__}")
     return result
@@ -115,6 +128,49 @@ def _check_action_space(algorithm: str, algo_path: Path, env_config: dict[str, A
     )
 
 
+class MissingKey(KeyError):
+    """A key the algorithm read that its config lacks; args[0] is its dotted path."""
+
+
+class _Reading(dict):
+    """A nested config dict whose missing keys raise MissingKey with their dotted path."""
+
+    def __init__(self, data: dict[str, Any], prefix: str = ""):
+        super().__init__({k: _Reading(v, f"{prefix}{k}.") if isinstance(v, dict) else v for k, v in data.items()})
+        self.prefix = prefix
+
+    def __missing__(self, key: str) -> Any:
+        raise MissingKey(f"{self.prefix}{key}")
+
+
+def check_algorithm_reads(algorithm: str, base_config: dict[str, Any], algo_path: Path, env_path: Path) -> None:
+    """Raise RecipeError naming the key and the recipes if the algorithm reads a key the config lacks.
+
+    Runs the algorithm's checks, extents and make_train (which builds, not compiles) on the config.
+    """
+    algo, config = ALGORITHMS[algorithm], _Reading(base_config)
+    try:
+        algo.check_config(config)
+        algo.make_train(config, make_env(base_config["env"]), algo.padded_extents([config]))
+    except MissingKey as err:
+        raise RecipeError(
+            f"{algo_path} (merged over {env_path}): the config has no key {err.args[0]!r}, which {algorithm} "
+            f"reads; add it to get_base_config(){_shipped_value(algorithm, err.args[0])}"
+        ) from None
+    except ValueError:
+        return  # a bad value, reported per sample when the sweep is prepared
+
+
+def _shipped_value(algorithm: str, key: str) -> str:
+    """' (configs/algo/<name>.py sets it: <value>)' from the first shipped recipe of `algorithm` with `key`, else ''."""
+    for name in available("algo"):
+        path = _resolve(name, "algo")
+        flat = flatten(_call(_load_module(path), path, "get_base_config"))
+        if flat.get("algorithm.name") == algorithm and key in flat:
+            return f" (configs/algo/{name}.py sets it: {flat[key]!r})"
+    return ""
+
+
 def load_recipe(algo: str, env: str) -> Recipe:
     """Load, merge and check both recipes; every error names the file and the key."""
     algo_path, env_path = _resolve(algo, "algo"), _resolve(env, "env")
@@ -136,6 +192,7 @@ def load_recipe(algo: str, env: str) -> Recipe:
     except ValueError as err:
         raise RecipeError(f"{env_path}: {err}") from None
     _check_action_space(algorithm, algo_path, base_config["env"], env)
+    check_algorithm_reads(algorithm, base_config, algo_path, env_path)
     return Recipe(
         algo_name=algo_path.stem,
         env_name=env_config["env"].get("name", env_path.stem),

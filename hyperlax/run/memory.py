@@ -13,12 +13,10 @@ from pathlib import Path
 
 import jax
 
+from hyperlax.errors import OutOfMemoryError  # noqa: F401  (raised by the executor)
+
 MiB = 2**20
 SAFETY_FRACTION = 0.5
-
-
-class OutOfMemoryError(RuntimeError):
-    """A single lane does not fit the device, so splitting the batch cannot help."""
 
 
 def available_bytes() -> int:
