@@ -143,15 +143,16 @@ class _Reading(dict):
         raise MissingKey(f"{self.prefix}{key}")
 
 
-def check_algorithm_reads(algorithm: str, base_config: dict[str, Any], algo_path: Path, env_path: Path) -> None:
-    """Raise RecipeError naming the key and the recipes if the algorithm reads a key the config lacks.
+def check_algorithm_reads(config: dict[str, Any], algo_path: str, env_path: str) -> None:
+    """Raise RecipeError naming the key and the recipes if the algorithm reads a key `config` lacks.
 
-    Runs the algorithm's checks, extents and make_train (which builds, not compiles) on the config.
+    Runs the algorithm's checks, extents and make_train (which builds, not compiles) on `config`.
     """
-    algo, config = ALGORITHMS[algorithm], _Reading(base_config)
+    algorithm = config["algorithm"]["name"]
+    algo, reading = ALGORITHMS[algorithm], _Reading(config)
     try:
-        algo.check_config(config)
-        algo.make_train(config, make_env(base_config["env"]), algo.padded_extents([config]))
+        algo.check_config(reading)
+        algo.make_train(reading, make_env(config["env"]), algo.padded_extents([reading]))
     except MissingKey as err:
         raise RecipeError(
             f"{algo_path} (merged over {env_path}): the config has no key {err.args[0]!r}, which {algorithm} "
@@ -192,7 +193,7 @@ def load_recipe(algo: str, env: str) -> Recipe:
     except ValueError as err:
         raise RecipeError(f"{env_path}: {err}") from None
     _check_action_space(algorithm, algo_path, base_config["env"], env)
-    check_algorithm_reads(algorithm, base_config, algo_path, env_path)
+    check_algorithm_reads(base_config, str(algo_path), str(env_path))
     return Recipe(
         algo_name=algo_path.stem,
         env_name=env_config["env"].get("name", env_path.stem),
