@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from hyperlax.errors import SweepLockedError
+from hyperlax.errors import SweepError, SweepLockedError
 
 LOCK = "sweep.lock"
 log = logging.getLogger("hyperlax")
@@ -57,14 +57,19 @@ class SweepLock:
 
     def __enter__(self) -> "SweepLock":
         self.created = [p for p in (self.directory, *self.directory.parents) if not p.exists()]
-        self.directory.mkdir(parents=True, exist_ok=True)
         me = _holder()
         while True:
             try:
+                self.directory.mkdir(parents=True, exist_ok=True)
                 fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
                 self._take_over_if_stale()
                 continue
+            except OSError as err:
+                raise SweepError(
+                    f"cannot write the sweep directory {self.directory}: {err.strerror} ({err.filename}); "
+                    "choose another --output-root or fix its permissions"
+                ) from None
             with os.fdopen(fd, "w") as f:
                 json.dump(me, f)
             self.holder = me

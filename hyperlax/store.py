@@ -135,7 +135,7 @@ def write_batch(
 def verify_batch(directory: Path) -> str | None:
     """None if a finished batch's files are as success.txt recorded them, else what is wrong, naming the file.
 
-    A success.txt without checksums (hyperlax before 0.2 wrote "ok") is trusted if the batch reads back.
+    An older success.txt without checksums (just "ok") is trusted if the batch reads back.
     """
     lines = (directory / SUCCESS).read_text(errors="replace").splitlines()
     if lines == ["ok"]:

@@ -157,6 +157,7 @@ CASES = {
         {"tiny.py": TINY, f"{SWEEP}/sweep.json": SWEEP_JSON, f"{SWEEP}/sweep.lock": LOCK_JSON},
     ),
     "held lock on a new sweep": sampled(fragment=f"(pid {os.getpid()} on", files={f"{SWEEP}/sweep.lock": LOCK_JSON}),
+    "output root under a file": sampled("--output-root", "{d}/tiny.py/out", fragment="cannot write the sweep directory {d}/tiny.py/out"),
     "sweep already there": sampled(fragment="already holds a sweep; continue it with --resume-from", files={f"{SWEEP}/sweep.json": SWEEP_JSON}),
 }
 
