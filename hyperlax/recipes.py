@@ -162,14 +162,33 @@ def check_algorithm_reads(config: dict[str, Any], algo_path: str, env_path: str)
         return  # a bad value, reported per sample when the sweep is prepared
 
 
-def _shipped_value(algorithm: str, key: str) -> str:
-    """' (configs/algo/<name>.py sets it: <value>)' from the first shipped recipe of `algorithm` with `key`, else ''."""
+def _shipped(algorithm: str) -> list[tuple[str, dict[str, Any]]]:
+    """(name, get_base_config()) of every shipped algorithm recipe of `algorithm`."""
+    found = []
     for name in available("algo"):
         path = _resolve(name, "algo")
-        flat = flatten(_call(_load_module(path), path, "get_base_config"))
-        if flat.get("algorithm.name") == algorithm and key in flat:
+        config = _call(_load_module(path), path, "get_base_config")
+        if config["algorithm"]["name"] == algorithm:
+            found.append((name, config))
+    return found
+
+
+def _shipped_value(algorithm: str, key: str) -> str:
+    """' (configs/algo/<name>.py sets it: <value>)' from the first shipped recipe of `algorithm` with `key`, else ''."""
+    for name, config in _shipped(algorithm):
+        flat = flatten(config)
+        if key in flat:
             return f" (configs/algo/{name}.py sets it: {flat[key]!r})"
     return ""
+
+
+def _check_sections(config: dict[str, Any], reference: dict[str, Any], path: Path, prefix: str = "") -> None:
+    """Raise RecipeError naming the first key that `reference` holds as a section (a dict) but `config` does not."""
+    for key, section in reference.items():
+        if isinstance(section, dict) and key in config:
+            if not isinstance(config[key], dict):
+                raise RecipeError(f"{path}: {prefix}{key} must be a section (a dict of keys), got {config[key]!r}")
+            _check_sections(config[key], section, path, f"{prefix}{key}.")
 
 
 def load_recipe(algo: str, env: str) -> Recipe:
@@ -181,12 +200,15 @@ def load_recipe(algo: str, env: str) -> Recipe:
     env_config = _call(env_module, env_path, "get_base_config")
     if "env" not in env_config:
         raise RecipeError(f"{env_path}: get_base_config() needs an 'env' section")
+    for config, path in ((env_config, env_path), (algo_config, algo_path)):
+        _check_sections(config, {"algorithm": {}, "env": {}, "training": {}}, path)
     base_config = merge(env_config, algo_config)
     algorithm = base_config.get("algorithm", {}).get("name")
     if algorithm not in ALGORITHMS:
         raise RecipeError(
             f"{algo_path}: algorithm.name {algorithm!r} is not one of {', '.join(ALGORITHMS)}"
         )
+    _check_sections(algo_config, _shipped(algorithm)[0][1], algo_path)
     check_distributions(distributions, base_config, str(algo_path))
     try:
         check_env_config(base_config["env"])

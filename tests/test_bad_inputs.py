@@ -76,6 +76,13 @@ CASES = {
     ),
     "no distributions": recipe(edited(TINY, "def get_base_hyperparam_distributions", "def other"), "defines no get_base_hyperparam_distributions()"),
     "config not a dict": recipe("def get_base_config():\n    return []\n", "get_base_config() must return a dict, got list"),
+    "algorithm not a section": recipe(
+        edited(TINY, "    return {\n        \"algorithm\": {", "    return {\"algorithm\": \"ppo\"}\n    return {\n        \"algorithm\": {"),
+        "bad.py: algorithm must be a section (a dict of keys), got 'ppo'",
+    ),
+    "hyperparam not a section": recipe(
+        edited(TINY, '"hyperparam": {', '"hyperparam": 3, "unused": {'), "bad.py: algorithm.hyperparam must be a section (a dict of keys), got 3"
+    ),
     "missing anneal_lr": recipe(edited(TINY, '"anneal_lr": False,'), f"no key '{HP}anneal_lr', which ppo reads"),
     "missing vf_coef": recipe(edited(TINY, '"vf_coef": 0.5,'), f"no key '{HP}vf_coef'"),
     "missing num_minibatches": recipe(edited(TINY, '"num_minibatches": 2,'), f"no key '{HP}num_minibatches'"),
@@ -111,6 +118,10 @@ CASES = {
     "env recipe without env": (
         ["sweep-hp-samples", "--algo-and-network-config", "ppo_mlp", "--env-config", "{d}/env.py"], "needs an 'env' section",
         {"env.py": "def get_base_config():\n    return {'training': {}}\n"},
+    ),
+    "env not a section": (
+        ["sweep-hp-samples", "--algo-and-network-config", "ppo_mlp", "--env-config", "{d}/env.py"], "env.py: env must be a section",
+        {"env.py": "def get_base_config():\n    return {'env': 'cartpole'}\n"},
     ),
     "action space": (["sweep-hp-samples", "--algo-and-network-config", "dqn_mlp", "--env-config", "gymnax.pendulum"], "is continuous", {}),
     # command-line values
