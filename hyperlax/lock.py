@@ -92,7 +92,8 @@ class SweepLock:
             return
         raise SweepLockedError(
             f"another hyperlax command is running this sweep ({held}; lock file {self.path}). Wait for it "
-            f"to finish or stop it; if it runs on another host and is gone, delete {self.path}."
+            f"to finish or stop it; if you are sure it is gone (it ran on another host, or its pid was "
+            f"reused), delete {self.path}."
         )
 
     def __exit__(self, *exc: Any) -> None:

@@ -137,7 +137,10 @@ def verify_batch(directory: Path) -> str | None:
 
     An older success.txt without checksums (just "ok") is trusted if the batch reads back.
     """
-    lines = (directory / SUCCESS).read_text(errors="replace").splitlines()
+    try:
+        lines = (directory / SUCCESS).read_text(errors="replace").splitlines()
+    except OSError as err:
+        return f"{SUCCESS} cannot be read ({err.strerror})"
     if lines == ["ok"]:
         try:
             with warnings.catch_warnings():
