@@ -30,17 +30,18 @@ def results(root):
         return [{k: v for k, v in row.items() if k != "wall_s"} for row in csv.DictReader(f)]
 
 
-def interrupt(args, sig, ready, delay_s):
+def interrupt(args, sig, ready, delay_s, log):
     """Run the CLI in a subprocess and send it `sig` `delay_s` seconds after `ready()` holds; (rc, stderr)."""
     env = {**os.environ, "COLUMNS": "400"}  # no wrapped lines in the message
-    process = subprocess.Popen([sys.executable, "-m", "hyperlax.cli", *args], stderr=subprocess.PIPE, text=True, env=env)
-    while process.poll() is None and not ready():
-        time.sleep(0.05)
-    time.sleep(delay_s)
-    if process.poll() is None:
-        process.send_signal(sig)
-    _, err = process.communicate(timeout=120)
-    return process.returncode, err
+    with open(log, "w") as err:
+        process = subprocess.Popen([sys.executable, "-m", "hyperlax.cli", *args], stderr=err, env=env)
+        while process.poll() is None and not ready():
+            time.sleep(0.05)
+        time.sleep(delay_s)
+        if process.poll() is None:
+            process.send_signal(sig)
+        process.wait(timeout=120)
+    return process.returncode, log.read_text()
 
 
 def test_a_sweep_killed_anywhere_and_resumed_ends_as_an_uninterrupted_one(tmp_path, caplog):
@@ -60,7 +61,7 @@ def test_a_sweep_killed_anywhere_and_resumed_ends_as_an_uninterrupted_one(tmp_pa
     ]
     for sig, ready, longest_s in moments:
         args = arguments(recipe, tmp_path / "out", root if (root / "sweep.json").exists() else None)
-        code, err = interrupt(args, sig, ready, rng.uniform(0.0, longest_s))
+        code, err = interrupt(args, sig, ready, rng.uniform(0.0, longest_s), tmp_path / "stderr.txt")
         assert "Traceback" not in err
         if sig == signal.SIGINT and code != 0:
             assert code == 130 and f"Resume with --resume-from {root}" in err
