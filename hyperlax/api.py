@@ -17,12 +17,15 @@ from typing import Any, Iterable, Literal, Mapping
 from rich.console import Console
 
 from hyperlax import config, store
+from hyperlax.errors import SweepError
+from hyperlax.lock import SweepLock
 from hyperlax.recipes import Recipe, load_recipe
-from hyperlax.run.loop import Settings, SweepError, execute, prepare, start, summary_table
+from hyperlax.run.loop import Prepared, Settings, execute, prepare, start, summary_table
 
 # Sections that hold one value per sweep (the env is built once; milestones come from training).
 PER_SWEEP_SECTIONS = ("env", "training")
 RANKABLE_METRICS = ("final_return", "best_return")
+log = logging.getLogger("hyperlax")
 
 
 @dataclasses.dataclass
@@ -105,12 +108,7 @@ def resolve_options(
     """
     if resume_from is None:
         return {name: defaults.get(name) if value is None else value for name, value in given.items()}, None
-    record = Path(resume_from).expanduser() / "sweep.json"
-    if not record.is_file():
-        raise SweepError(
-            f"--resume-from {resume_from}: no sweep.json there; is it an <output-root>/<algo>/<env>/ directory?"
-        )
-    stored = store.read_json(record)["arguments"]
+    stored = store.read_sweep_record(Path(resume_from).expanduser())["arguments"]
     return {name: stored.get(name) if value is None else value for name, value in given.items()}, stored
 
 
@@ -139,22 +137,30 @@ def launch(
     """
     prepared = prepare(recipe, samples, settings, source)
     arguments = {**arguments, "hparam_batch_size": prepared.settings.hparam_batch_size}  # "auto" resolved
-    if stored is None:
-        start(root, prepared, arguments, resume=False)
-    else:
+    with SweepLock(root):
+        store.remove_temp_files(root)
+        if stored is None:
+            start(root, prepared, arguments, resume=False)
+        else:
+            try:
+                start(root, prepared, arguments, resume=True)
+            except SweepError as err:
+                changed = {k: (stored.get(k), v) for k, v in arguments.items() if stored.get(k) != v}
+                detail = "; ".join(
+                    f"--{k.replace('_', '-')}: sweep has {a!r}, asked {b!r}" for k, (a, b) in changed.items()
+                )
+                reason = f" Differences: {detail}" if detail else " (the configs or recipe files changed)"
+                raise SweepError(f"{err}{reason}") from None
+            check_finished_batches(root, prepared)
+        log.info("%s: %d configs in %d batches -> %s", recipe.algo_name, len(samples), len(prepared.plan), root)
         try:
-            start(root, prepared, arguments, resume=True)
-        except SweepError as err:
-            changed = {k: (stored.get(k), v) for k, v in arguments.items() if stored.get(k) != v}
-            detail = "; ".join(
-                f"--{k.replace('_', '-')}: sweep has {a!r}, asked {b!r}" for k, (a, b) in changed.items()
+            summary = execute(root, prepared, console, metric)
+        except KeyboardInterrupt:
+            console.print(
+                f"[bold]interrupted:[/] finished batches are kept, the batch in flight is not. "
+                f"Resume with --resume-from {root} (in Python: run_sweep(..., resume=True))."
             )
-            reason = f" Differences: {detail}" if detail else " (the configs or recipe files changed)"
-            raise SweepError(f"{err}{reason}") from None
-    logging.getLogger("hyperlax").info(
-        "%s: %d configs in %d batches -> %s", recipe.algo_name, len(samples), len(prepared.plan), root
-    )
-    summary = execute(root, prepared, console, metric)
+            raise
     console.print(summary_table(summary))
     console.print(
         f"{summary['num_finished_samples']} samples finished in {summary['wall_s']:.1f}s "
@@ -163,6 +169,15 @@ def launch(
         f"Results: {root / 'results.csv'}"
     )
     return summary
+
+
+def check_finished_batches(root: Path, prepared: Prepared) -> None:
+    """Before resuming: discard finished batches whose files changed (warning which file) so they
+    run again, and restore a missing samples.csv."""
+    for name, problem in store.discard_damaged(root).items():
+        log.warning("%s: %s; discarded it, running it again", root / "samples" / name, problem)
+    if not (root / "samples.csv").is_file():
+        store.write_samples_csv(root / "samples.csv", prepared.samples)
 
 
 def run_sweep(
@@ -204,6 +219,6 @@ def run_sweep(
     )
     arguments = {"algo_and_network_config": algo, "env_config": env, **dataclasses.asdict(settings)}
     root = sweep_root(None, output_root, recipe)
-    stored = store.read_json(root / "sweep.json")["arguments"] if resume and (root / "sweep.json").is_file() else None
+    stored = store.read_sweep_record(root)["arguments"] if resume and (root / "sweep.json").is_file() else None
     source = {"kind": "explicit", "from": "python"}
     return launch(recipe, samples, settings, source, arguments, root, stored, Console(stderr=True))

@@ -16,12 +16,13 @@ from typing import Annotated, Any, Literal, Sequence
 import tyro
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 
 from hyperlax.api import RunOptions, launch, resolve_options, sweep_root
-from hyperlax.recipes import RecipeError, load_recipe
+from hyperlax.errors import SweepError, UserError
+from hyperlax.recipes import load_recipe
 from hyperlax.report.commands import COMMANDS, run_command
-from hyperlax.run.memory import OutOfMemoryError
-from hyperlax.run.loop import Settings, SweepError
+from hyperlax.run.loop import Settings
 from hyperlax.space import SAMPLING_METHODS, draw_samples
 from hyperlax.sweep_command import SweepFromFile, apply_set_overrides, run_sweep_command
 
@@ -62,7 +63,7 @@ def normalize_bool_flags(argv: Sequence[str]) -> list[str]:
         flag, eq, value = token.partition("=")
         if flag in BOOL_FLAGS and eq:
             if value.lower() not in TRUE_WORDS + FALSE_WORDS:
-                raise SystemExit(f"error: {flag} takes True or False, got {value!r}")
+                raise UserError(f"{flag} takes True or False, got {value!r}")
             out += [flag, "True" if value.lower() in TRUE_WORDS else "False"]
             continue
         out.append(token)
@@ -94,24 +95,27 @@ def sweep_hp_samples(args: SweepHpSamples, console: Console) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = normalize_bool_flags(list(sys.argv[1:] if argv is None else argv))
-    args = tyro.extras.subcommand_cli_from_dict(
-        {"sweep-hp-samples": SweepHpSamples, "sweep": SweepFromFile, **COMMANDS}, args=argv
-    )
+    """Run a command; exit code 0 when done, 2 for a user error (message, no traceback), 130 on Ctrl-C."""
     console = Console(stderr=True)
-    logging.basicConfig(
-        level=args.log_level, format="%(message)s", handlers=[RichHandler(console=console, show_path=False)]
-    )
     try:
+        argv = normalize_bool_flags(list(sys.argv[1:] if argv is None else argv))
+        args = tyro.extras.subcommand_cli_from_dict(
+            {"sweep-hp-samples": SweepHpSamples, "sweep": SweepFromFile, **COMMANDS}, args=argv
+        )
+        logging.basicConfig(
+            level=args.log_level, format="%(message)s", handlers=[RichHandler(console=console, show_path=False)]
+        )
         if isinstance(args, SweepFromFile):
             run_sweep_command(args, console)
         elif isinstance(args, tuple(COMMANDS.values())):
             run_command(args, console)
         else:
             sweep_hp_samples(args, console)
-    except (RecipeError, SweepError, ValueError, OutOfMemoryError) as err:
-        console.print(f"[bold red]error:[/] {err}")
+    except (UserError, ValueError) as err:
+        console.print("[bold red]error:[/]", escape(str(err)), highlight=False, soft_wrap=True)
         return 2
+    except KeyboardInterrupt:
+        return 130
     return 0
 
 

@@ -9,8 +9,9 @@
     params.npz     final parameters: "sample_<id>/<leaf path>" -> array [seeds, ...]
     info.json      wall time, compile count, env steps, padding fraction, status per sample
                    (finished or diverged), units and their extents
+    progress.json  the last segment of the batch in flight (see run/executor.py)
     checkpoint/    while the batch trains: its units' lane states (see run/checkpoint.py)
-    success.txt    written last and atomically; only directories with it count
+    success.txt    written last and atomically, with the sha256 of every other file; only directories with it count
   results.csv    one row per finished sample
   summary.json   end-of-run summary
 """
@@ -18,15 +19,19 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
+
+from hyperlax.errors import SweepError
 
 SUCCESS = "success.txt"
 CHECKPOINT = "checkpoint"
@@ -61,8 +66,12 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode())
 
 
+def json_text(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=True, default=str) + "\n"
+
+
 def write_json(path: Path, data: Any) -> None:
-    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+    atomic_write_text(path, json_text(data))
 
 
 def cell(value: Any) -> str:
@@ -113,25 +122,77 @@ def write_batch(
     params: dict[str, np.ndarray],
     info: dict[str, Any],
 ) -> None:
-    """Write one finished batch; `returns` is [samples, seeds, milestones] in `samples` order."""
-    directory.mkdir(parents=True, exist_ok=True)
+    """Write one finished batch; `returns` is [samples, seeds, milestones] in `samples` order.
+
+    success.txt comes last and lists the sha256 of every other file (`sha256sum` format).
+    """
     ids = list(samples)
-    write_json(directory / "hparams.json", {"sample_ids": ids, "hyperparams": {str(i): samples[i] for i in ids}})
     rows = (
         (sample_id, seed, m, milestones[m], float(returns[row, seed, m]))
         for row, sample_id in enumerate(ids)
         for seed in range(returns.shape[1])
         for m in range(returns.shape[2])
     )
-    atomic_write_text(
-        directory / "metrics.csv",
-        csv_text(["sample_id", "seed_index", "milestone_index", "env_steps", "mean_return"], rows),
-    )
     buffer = io.BytesIO()
     np.savez(buffer, **params)
-    atomic_write_bytes(directory / "params.npz", buffer.getvalue())
-    write_json(directory / "info.json", info)
-    atomic_write_text(directory / SUCCESS, "ok\n")
+    files = {
+        "hparams.json": json_text({"sample_ids": ids, "hyperparams": {str(i): samples[i] for i in ids}}).encode(),
+        "metrics.csv": csv_text(["sample_id", "seed_index", "milestone_index", "env_steps", "mean_return"], rows).encode(),
+        "params.npz": buffer.getvalue(),
+        "info.json": json_text(info).encode(),
+    }
+    for name, data in files.items():
+        atomic_write_bytes(directory / name, data)
+    atomic_write_text(directory / SUCCESS, "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in files.items()))
+
+
+def verify_batch(directory: Path) -> str | None:
+    """None if a finished batch's files are as success.txt recorded them, else what is wrong, naming the file.
+
+    An older success.txt without checksums (just "ok") is trusted if the batch reads back.
+    """
+    try:
+        lines = (directory / SUCCESS).read_text(errors="replace").splitlines()
+    except OSError as err:
+        return f"{SUCCESS} cannot be read ({err.strerror})"
+    if lines == ["ok"]:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # genfromtxt warns about an empty table before it fails
+                read_batch_results(directory)
+        except Exception as err:  # any damage: missing file, bad JSON, empty or short table
+            return f"its success.txt has no checksums and its files do not read back ({type(err).__name__}: {err})"
+        return None
+    for line in lines:
+        digest, _, name = line.partition("  ")
+        if len(digest) != 64 or not name or "/" in name:
+            return f"{SUCCESS} is malformed (line {line!r})"
+        try:
+            data = (directory / name).read_bytes()
+        except FileNotFoundError:
+            return f"{name} is missing"
+        except OSError as err:
+            return f"{name} cannot be read ({err.strerror})"
+        if hashlib.sha256(data).hexdigest() != digest:
+            return f"{name} changed after the batch finished (its sha256 differs from {SUCCESS})"
+    return None if lines else f"{SUCCESS} is empty"
+
+
+def discard_damaged(root: Path) -> dict[str, str]:
+    """Remove every finished batch directory whose files fail `verify_batch`; {name: problem}."""
+    damaged = {}
+    for directory in sorted((root / "samples").glob("*_*")):
+        problem = verify_batch(directory) if is_complete(directory) else None
+        if problem:
+            shutil.rmtree(directory)
+            damaged[directory.name] = problem
+    return damaged
+
+
+def remove_temp_files(root: Path) -> None:
+    """Delete temp files that a killed writer left in the sweep directory or its batch directories."""
+    for path in [*root.glob(".*.tmp"), *root.glob("samples/*/.*.tmp"), *root.glob(f"samples/*/{CHECKPOINT}/.*.tmp")]:
+        path.unlink(missing_ok=True)
 
 
 def read_batch_results(directory: Path) -> list[dict[str, Any]]:
@@ -177,3 +238,26 @@ def write_results_csv(root: Path, rows: Sequence[dict[str, Any]], keys: Sequence
 
 def read_json(path: Path) -> Any:
     return json.loads(path.read_text())
+
+
+def read_sweep_record(root: Path) -> dict[str, Any]:
+    """sweep.json of the sweep in `root`; a SweepError naming the file and the damage if it is unusable."""
+    record = root / "sweep.json"
+    if not record.is_file():
+        raise SweepError(f"{root}: no sweep.json there; is it an <output-root>/<algo>/<env>/ directory?")
+    try:
+        data = read_json(record)
+    except (OSError, UnicodeDecodeError) as err:
+        problem = f"cannot be read ({err})"
+    except ValueError as err:
+        problem = f"is truncated or not valid JSON ({err})"
+    else:
+        missing = [k for k in ("arguments", "fingerprint") if not isinstance(data, dict) or k not in data]
+        if not missing:
+            return data
+        problem = f"lacks {' and '.join(repr(k) for k in missing)}"
+    raise SweepError(
+        f"{record} {problem}. It records the sweep's arguments and fingerprint, so the sweep cannot be "
+        "resumed without it: restore the file (from a backup or version control), or start a new sweep "
+        "under another --output-root. Nothing was deleted."
+    )

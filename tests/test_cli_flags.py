@@ -2,6 +2,7 @@ import pytest
 import tyro
 
 from hyperlax.cli import SweepHpSamples, normalize_bool_flags
+from hyperlax.errors import UserError
 
 
 @pytest.mark.parametrize(
@@ -22,5 +23,5 @@ def test_boolean_flags_take_bare_and_explicit_forms(argv, sequential):
 
 
 def test_a_bad_boolean_value_is_refused():
-    with pytest.raises(SystemExit, match="True or False"):
+    with pytest.raises(UserError, match="True or False"):
         normalize_bool_flags(["--sequential=maybe"])

@@ -1,7 +1,8 @@
 """Config checks the algorithms share; each error names the dotted key, the value and what was expected.
 
-A key the recipe's config lacks is a ValueError naming it (not a KeyError), so a copied recipe that
-misses a value an algorithm reads fails clearly at load.
+A key the config lacks is a KeyError; the recipe loader runs the checks on a config that names the
+missing key's dotted path (`recipes.check_algorithm_reads`), so a copied recipe that misses a value
+an algorithm reads fails clearly at load.
 """
 
 from __future__ import annotations
@@ -16,19 +17,14 @@ HP = "algorithm.hyperparam."
 
 
 def hyperparam(config: dict[str, Any], key: str) -> Any:
-    """The value of `algorithm.hyperparam.<key>`; ValueError naming it when the config lacks it."""
-    try:
-        return config["algorithm"]["hyperparam"][key]
-    except KeyError:
-        raise ValueError(f"{HP}{key} is not set: the algorithm recipe must define it") from None
+    """The value of `algorithm.hyperparam.<key>`."""
+    return config["algorithm"]["hyperparam"][key]
 
 
-def section(config: dict[str, Any], where: str) -> dict[str, Any]:
-    """The nested section at the dotted key `where`; ValueError naming it when the config lacks it."""
-    node: Any = config
+def section(config: dict[str, Any], where: str) -> Any:
+    """The value at the dotted key `where` of the nested config."""
+    node = config
     for part in where.split("."):
-        if not isinstance(node, dict) or part not in node:
-            raise ValueError(f"{where} is not set: the algorithm recipe must define it")
         node = node[part]
     return node
 

@@ -31,7 +31,8 @@ from hyperlax.envs import EnvSpec
 from hyperlax.plan import Unit
 from hyperlax import store
 from hyperlax.run import checkpoint
-from hyperlax.run.memory import MiB, OutOfMemoryError, is_out_of_memory
+from hyperlax.errors import OutOfMemoryError
+from hyperlax.run.memory import MiB, is_out_of_memory
 
 log = logging.getLogger("hyperlax")
 

@@ -26,16 +26,14 @@ from hyperlax.algos import ALGORITHMS
 from hyperlax.algos.interface import check_segments
 from hyperlax.config import flatten, merge
 from hyperlax.envs import EnvSpec, make_env
+from hyperlax.errors import SweepError
+from hyperlax.lock import LOCK
 from hyperlax.plan import Batch, fingerprint, make_plan, members, structure_of
 from hyperlax.recipes import Recipe
 from hyperlax.run import memory
 from hyperlax.run.executor import Executor, Segment, config_for, params_by_leaf
 
 log = logging.getLogger("hyperlax")
-
-
-class SweepError(RuntimeError):
-    """A sweep that must not start (it would overwrite or change an existing one)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,9 +157,8 @@ def versions() -> dict[str, str]:
 
 def start(root: Path, prepared: Prepared, arguments: dict[str, Any], resume: bool) -> None:
     """Record a new sweep, or check that a resumed one asks for the same samples and batching."""
-    record = root / "sweep.json"
     if resume:
-        stored = store.read_json(record)
+        stored = store.read_sweep_record(root)
         if stored["fingerprint"] != prepared.fingerprint:
             raise SweepError(
                 f"refusing to resume {root}: the requested samples or batching differ from the ones it "
@@ -169,13 +166,13 @@ def start(root: Path, prepared: Prepared, arguments: dict[str, Any], resume: boo
                 "arguments and recipe files, or start a new sweep under another --output-root."
             )
         return
-    if root.exists() and any(root.iterdir()):
+    if root.exists() and any(p.name != LOCK for p in root.iterdir()):
         raise SweepError(
             f"{root} already holds a sweep; continue it with --resume-from {root}, or choose another "
             "--output-root. Nothing was overwritten."
         )
     store.write_json(
-        record,
+        root / "sweep.json",
         {
             "arguments": arguments,
             "settings": dataclasses.asdict(prepared.settings),

@@ -21,12 +21,9 @@ from hyperlax.algos.interface import Algorithm, lane_hparams
 from hyperlax.config import flatten
 from hyperlax.envs import EnvSpec
 
+
 MiB = 2**20
 SAFETY_FRACTION = 0.5
-
-
-class OutOfMemoryError(RuntimeError):
-    """A single lane does not fit the device, so splitting the batch cannot help."""
 
 
 def available_bytes() -> int:
