@@ -109,7 +109,7 @@ def resolve_options(
     if resume_from is None:
         return {name: defaults.get(name) if value is None else value for name, value in given.items()}, None
     stored = store.read_sweep_record(Path(resume_from).expanduser())["arguments"]
-    return {name: stored.get(name) if value is None else value for name, value in given.items()}, stored
+    return {name: stored.get(name, defaults.get(name)) if value is None else value for name, value in given.items()}, stored
 
 
 def sweep_root(resume_from: str | None, output_root: str, recipe: Recipe) -> Path:

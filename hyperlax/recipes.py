@@ -146,12 +146,15 @@ class _Reading(dict):
 
 
 def check_algorithm_reads(algo: Algorithm, config: dict[str, Any], algo_path: str, env_path: str) -> None:
-    """Raise RecipeError naming the key and the recipes if the algorithm reads a key `config` lacks.
-
-    Runs the algorithm's checks, extents and make_segments (which builds, not compiles) on `config`.
-    """
+    """Raise RecipeError naming the key and the recipes if the algorithm reads a key `config` lacks:
+    one of its vectorized or paddable keys, or one its checks, extents or make_segments (which
+    builds, not compiles) read."""
     reading = _Reading(config)
     try:
+        flat = flatten(config)
+        for key in algo.vectorized + algo.paddable:  # traced per lane: read from every sample's config
+            if key not in flat:
+                raise MissingKey(key)
         algo.check_config(reading)
         algo.make_segments(reading, make_env(config["env"]), algo.padded_extents([reading]))
     except MissingKey as err:
@@ -217,9 +220,6 @@ def load_recipe(algo: str, env: str) -> Recipe:
         raise RecipeError(f"{algo_path}: {err}") from None
     if name in ALGORITHMS:
         _check_sections(algo_config, _shipped(name)[0][1], algo_path)
-    missing = [k for k in algorithm.vectorized + algorithm.paddable if k not in flatten(base_config)]
-    if missing:
-        raise RecipeError(f"{algo_path}: the config lacks {', '.join(missing)}, which {algorithm.name} reads")
     check_distributions(distributions, base_config, str(algo_path))
     try:
         check_env_config(base_config["env"])

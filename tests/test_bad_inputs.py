@@ -131,9 +131,9 @@ CASES = {
     "word batch size": sampled("--hparam-batch-size", "many", fragment="--hparam-batch-size"),
     "bad boolean": sampled("--sequential=maybe", fragment="--sequential takes True or False, got 'maybe'"),
     "bad sampling method": sampled("--sampling-method", "sobol", fragment="--sampling-method"),
-    "zero budget": sampled("--total-timesteps", "0", fragment="training.total_timesteps must be in [1, 2**31)"),
+    "zero budget": sampled("--total-timesteps", "0", fragment="training.total_timesteps must be a positive integer, got 0"),
     "budget below one update": sampled("--total-timesteps", "10", fragment="training.total_timesteps=10 is less than one update"),
-    "zero evaluations": sampled("--num-evaluations", "0", fragment="training.num_evaluations must be at least 1"),
+    "zero evaluations": sampled("--num-evaluations", "0", fragment="training.num_evaluations must be a positive integer, got 0"),
     "no env recipe": (["sweep-hp-samples", "--algo-and-network-config", "{d}/tiny.py"], "--env-config required", {}),
     # --set value strings
     "set without =": sampled("--set", HP + "actor_lr", fragment="expected KEY=VALUE-STRING"),

@@ -55,7 +55,7 @@ def check_finite(config: dict[str, Any], keys: tuple[str, ...]) -> None:
 
 def mlp_torso(torso: dict[str, Any], where: str) -> tuple[tuple[int, ...], str]:
     """Checked (layer_sizes, activation) of a torso section found at the dotted key `where`."""
-    sizes, activation = torso.get("layer_sizes"), torso.get("activation")
+    sizes, activation = torso["layer_sizes"], torso["activation"]
     if not isinstance(sizes, (list, tuple)) or not sizes or not all(
         isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0 for s in sizes
     ):
