@@ -11,9 +11,11 @@ import copy
 import dataclasses
 import difflib
 import logging
+import typing
 from pathlib import Path
-from typing import Any, Iterable, Literal, Mapping
+from typing import Annotated, Any, Iterable, Literal, Mapping, Optional
 
+import tyro
 from rich.console import Console
 
 from hyperlax import config, store
@@ -29,35 +31,29 @@ log = logging.getLogger("hyperlax")
 
 
 @dataclasses.dataclass
-class RunOptions:
-    """Options shared by the sweep commands; None means: the default, or the recorded value on resume."""
+class Destination:
+    """Where a sweep command writes and how much it says."""
 
-    hparam_batch_size: int | Literal["auto"] | None = None
-    """Most configurations trained at once in one compiled function (default 16); auto: the most whose
-    memory estimate fits half the free device memory (RAM on a CPU)."""
-    sequential: bool | None = None
-    """Run one configuration at a time (run_XXXX directories). Default False."""
-    group_by_structural_hparams: bool | None = None
-    """Group samples with equal structural and paddable values before slicing batches (no padding,
-    one compilation per combination). Default False: lanes differing only in paddable values share a call."""
     output_root: str = "sweeps"
     """Sweeps land in <output-root>/<algo>/<env>/."""
     resume_from: str | None = None
     """An existing <output-root>/<algo>/<env>/ directory: finish its unfinished batches."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    seed: int | None = None
-    """Seeds the sampler and every training run (default 0)."""
-    num_seeds: int | None = None
-    """Training seeds per configuration (default 1)."""
-    num_evaluations: int | None = None
-    """Evaluation milestones per run, evenly spaced in env steps (default: the recipe's)."""
-    total_timesteps: int | None = None
-    """Env steps per run (default: the recipe's budget)."""
-    checkpoint_every: int | None = None
-    """Save a training batch's lane states every K segments (evaluation milestones) into its
-    checkpoint/ directory, so a resume continues it from there (default 1; 0: no checkpoints)."""
-    keep_checkpoints: bool | None = None
-    """Keep a finished batch's checkpoint/ directory (default False: removed when the batch is done)."""
+
+
+def _setting_option(field: dataclasses.Field, kind: Any) -> tuple[str, Any, dataclasses.Field]:
+    """A Settings field as a command-line option whose None means: the default, or on resume the recorded value."""
+    default = "the recipe's" if field.default is None else repr(field.default)
+    help_text = f"{field.metadata['help']} (default {default}; on resume the sweep's)"
+    return field.name, Annotated[Optional[kind], tyro.conf.arg(help=help_text)], dataclasses.field(default=None)
+
+
+# Options shared by the sweep commands: Destination's and every Settings field.
+RunOptions = dataclasses.make_dataclass(
+    "RunOptions",
+    [_setting_option(f, typing.get_type_hints(Settings)[f.name]) for f in dataclasses.fields(Settings)],
+    bases=(Destination,),
+)
 
 
 def check_key(key: str, known: Iterable[str], where: str) -> None:
@@ -186,37 +182,24 @@ def run_sweep(
     env: str,
     output_root: str = "sweeps",
     resume: bool = False,
-    hparam_batch_size: int | str = 16,
-    group_by_structural_hparams: bool = False,
-    sequential: bool = False,
-    seed: int = 0,
-    num_seeds: int = 1,
-    num_evaluations: int | None = None,
-    total_timesteps: int | None = None,
-    checkpoint_every: int = 1,
-    keep_checkpoints: bool = False,
+    **settings: Any,
 ) -> dict[str, Any]:
     """Train every config (a flat dict of dotted keys, or a nested dict) and return the summary.
 
     Config i is sample i; keys the recipe samples but a config does not set take the recipe's
     defaults. Results land in <output_root>/<algo>/<env with dots as _>/. With `resume`, a sweep
     already there is continued (its finished batches skipped) if it asks for the same samples and
-    batching; without it, an existing sweep is a SweepError. Unknown keys and bad values are
-    ValueErrors raised before anything is compiled or written.
+    batching; without it, an existing sweep is a SweepError. `settings` are fields of
+    `hyperlax.run.loop.Settings` (hparam_batch_size, seed, num_seeds, total_timesteps, ...). Unknown
+    keys and bad values are ValueErrors raised before anything is compiled or written.
     """
+    names = [f.name for f in dataclasses.fields(Settings)]
+    unknown = [name for name in settings if name not in names]
+    if unknown:
+        raise ValueError(f"run_sweep: unknown setting {', '.join(map(repr, unknown))}; settings are {', '.join(names)}")
     recipe = load_recipe(algo, env)
     samples = explicit_samples(recipe, configs)
-    settings = Settings(
-        hparam_batch_size=hparam_batch_size,
-        group_by_structural_hparams=group_by_structural_hparams,
-        sequential=sequential,
-        seed=seed,
-        num_seeds=num_seeds,
-        num_evaluations=num_evaluations,
-        total_timesteps=total_timesteps,
-        checkpoint_every=checkpoint_every,
-        keep_checkpoints=keep_checkpoints,
-    )
+    settings = Settings(**settings)
     arguments = {"algo_and_network_config": algo, "env_config": env, **dataclasses.asdict(settings)}
     root = sweep_root(None, output_root, recipe)
     stored = store.read_sweep_record(root)["arguments"] if resume and (root / "sweep.json").is_file() else None

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from rich.console import Console
@@ -36,19 +36,39 @@ from hyperlax.run.executor import Executor, Segment, config_for, params_by_leaf
 log = logging.getLogger("hyperlax")
 
 
+def _option(default: Any, help: str) -> Any:  # noqa: A002 (the word tyro and argparse use)
+    return dataclasses.field(default=default, metadata={"help": help})
+
+
 @dataclasses.dataclass(frozen=True)
 class Settings:
-    """Every choice that decides the samples, the batching or the results of a sweep."""
+    """How a sweep runs: its batching, seeds, budget and checkpoints.
 
-    hparam_batch_size: int | str = 16  # or "auto": the largest batch that fits the memory available
-    group_by_structural_hparams: bool = False
-    sequential: bool = False
-    seed: int = 0
-    num_seeds: int = 1
-    num_evaluations: int | None = None  # None: the recipe's training.num_evaluations
-    total_timesteps: int | None = None  # None: the recipe's training.total_timesteps
-    checkpoint_every: int = 1  # segments between checkpoints of a batch's lanes; 0: none
-    keep_checkpoints: bool = False  # keep a finished batch's checkpoint
+    Each field is declared here once, with its help: the sweep commands' options of the same names
+    (`api.RunOptions`) and `run_sweep`'s keywords are these fields.
+    """
+
+    hparam_batch_size: int | Literal["auto"] = _option(
+        16, "Most configurations trained at once in one compiled function; auto: the most whose memory "
+        "estimate fits half the free device memory (RAM on a CPU)."
+    )
+    group_by_structural_hparams: bool = _option(
+        False, "Group samples with equal structural and paddable values before slicing batches (no padding, one "
+        "compilation per combination); by default lanes differing only in paddable values share a call."
+    )
+    sequential: bool = _option(False, "Run one configuration at a time (run_XXXX directories).")
+    seed: int = _option(0, "Seeds the sampler and every training run.")
+    num_seeds: int = _option(1, "Training seeds per configuration.")
+    num_evaluations: int | None = _option(
+        None, "Evaluation milestones per run, evenly spaced in env steps; they cut the run into segments "
+        "(default: the recipe's training.num_evaluations)."
+    )
+    total_timesteps: int | None = _option(None, "Env steps per run (default: the recipe's training.total_timesteps).")
+    checkpoint_every: int = _option(
+        1, "Save a training batch's lane states every K segments into its checkpoint/ directory, so that a "
+        "resume continues it from there; 0: no checkpoints."
+    )
+    keep_checkpoints: bool = _option(False, "Keep a finished batch's checkpoint/ directory.")
 
 
 @dataclasses.dataclass(frozen=True)
