@@ -15,7 +15,7 @@ from hyperlax.recipes import load_recipe
 from hyperlax.run.loop import SweepError
 from hyperlax.space import Categorical, draw_samples
 from hyperlax.syntax import DynamicValue, Sweep, expand, load_wandb_sweep, piter
-from hyperlax.sweep_command import SweepFromFile, apply_set_overrides, run_sweep_command
+from hyperlax.cli.sweep_file import SweepFromFile, apply_set_overrides, run_sweep_command
 
 HP = "algorithm.hyperparam."
 SHORT = {"total_timesteps": 256, "num_evaluations": 1, "hparam_batch_size": 2}

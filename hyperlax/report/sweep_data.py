@@ -17,7 +17,7 @@ import numpy as np
 
 from hyperlax import config, store
 from hyperlax.recipes import Recipe, load_recipe
-from hyperlax.sweep_command import apply_set_overrides
+from hyperlax.cli.sweep_file import apply_set_overrides
 
 METRICS = ("final_return", "best_return")
 RERUNS = "reruns"  # re-runs of chosen samples: <sweep>/reruns/rerun_XXX/, each a sweep directory
