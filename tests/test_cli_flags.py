@@ -1,7 +1,8 @@
 import pytest
 import tyro
 
-from hyperlax.cli import SweepHpSamples, normalize_bool_flags
+from hyperlax.cli.dispatch import normalize_bool_flags
+from hyperlax.cli.sample import SweepHpSamples
 from hyperlax.errors import UserError
 
 
