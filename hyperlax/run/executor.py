@@ -123,17 +123,17 @@ class Executor:
                 estimate = unit.lanes * self.num_seeds * self.algo.lane_bytes(config, self.env, extents)
                 log.info("compiling for %d lanes x %d seeds, memory estimate %.0f MiB", unit.lanes, self.num_seeds, estimate / MiB)
             segments = self.algo.make_segments(config, self.env, extents)
-            state = jax.eval_shape(jax.vmap(segments.init, axis_name=LANES), hparams, keys)
+            shapes = jax.eval_shape(jax.vmap(segments.init, axis_name=LANES), hparams, keys)
             fresh = jax.ShapeDtypeStruct(keys.shape[:1], jnp.bool_)
             start = time.perf_counter()
-            compiled = jax.jit(lane_step(segments), donate_argnums=0).lower(state, hparams, keys, fresh, jnp.int32(0)).compile()
+            compiled = jax.jit(lane_step(segments), donate_argnums=0).lower(shapes, hparams, keys, fresh, jnp.int32(0)).compile()
             self.compile_s += time.perf_counter() - start
             self.compile_count += 1
             stats = compiled.memory_analysis()
             if stats is not None:
                 needs = stats.argument_size_in_bytes + stats.output_size_in_bytes + stats.temp_size_in_bytes
                 log.info("compiled in %.1fs; XLA plans %.0f MiB", time.perf_counter() - start, needs / MiB)
-            self.compiled[key] = (compiled, state)
+            self.compiled[key] = (compiled, shapes)
         return self.compiled[key]
 
     def run_unit(
