@@ -153,7 +153,8 @@ def launch(
             summary = execute(root, prepared, console, metric)
         except KeyboardInterrupt:
             console.print(
-                f"[bold]interrupted:[/] finished batches are kept, the batch in flight is not. "
+                f"[bold]interrupted:[/] finished batches are kept; the batch in flight is not marked done and "
+                f"continues from its last checkpoint. "
                 f"Resume with --resume-from {root} (in Python: run_sweep(..., resume=True))."
             )
             raise
