@@ -30,12 +30,20 @@ def results(root):
         return [{k: v for k, v in row.items() if k != "wall_s"} for row in csv.DictReader(f)]
 
 
+def holds_lock(root, pid):
+    """Whether the process `pid` holds the sweep's lock (it is past loading, in the sweep itself)."""
+    try:
+        return json.loads((root / "sweep.lock").read_text())["pid"] == pid
+    except (OSError, ValueError, KeyError):
+        return False
+
+
 def interrupt(args, sig, ready, delay_s, log):
-    """Run the CLI in a subprocess and send it `sig` `delay_s` seconds after `ready()` holds; (rc, stderr)."""
+    """Run the CLI in a subprocess and send it `sig` `delay_s` seconds after `ready(pid)` holds; (rc, stderr)."""
     env = {**os.environ, "COLUMNS": "400"}  # no wrapped lines in the message
     with open(log, "w") as err:
         process = subprocess.Popen([sys.executable, "-m", "hyperlax.cli", *args], stderr=err, env=env)
-        while process.poll() is None and not ready():
+        while process.poll() is None and not ready(process.pid):
             time.sleep(0.05)
         time.sleep(delay_s)
         if process.poll() is None:
@@ -55,9 +63,9 @@ def test_a_sweep_killed_anywhere_and_resumed_ends_as_an_uninterrupted_one(tmp_pa
     root = tmp_path / "out" / "tiny_ppo" / "gymnax_cartpole"
     rng = random.Random(0)
     moments = [  # (signal, when the random delay starts, its longest delay): anywhere, training, between batches
-        (signal.SIGKILL, lambda: True, full_s),
-        (signal.SIGINT, lambda: (root / "sweep.json").exists(), 0.3 * full_s),
-        (signal.SIGKILL, lambda: any((root / "samples").glob("*/success.txt")), 0.1),
+        (signal.SIGKILL, lambda pid: True, full_s),
+        (signal.SIGINT, lambda pid: holds_lock(root, pid), 0.3 * full_s),
+        (signal.SIGKILL, lambda pid: any((root / "samples").glob("*/success.txt")), 0.1),
     ]
     for sig, ready, longest_s in moments:
         args = arguments(recipe, tmp_path / "out", root if (root / "sweep.json").exists() else None)

@@ -21,5 +21,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run(argv)
     except KeyboardInterrupt:
-        print("interrupted before the sweep started; nothing was written", file=sys.stderr)
+        print("interrupted before the sweep started; nothing was written: run the command again", file=sys.stderr)
         return 130
