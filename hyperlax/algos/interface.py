@@ -79,7 +79,6 @@ def run_in_one_call(segments: Segments, total_timesteps: int, num_evaluations: i
     return train
 
 
-
 def check_segments(algorithm: Algorithm, config: Config, env: EnvSpec, extents: dict[str, int]) -> None:
     """Raise ValueError when the structure's init and advance break the contract: the state must be
     a dict with "params", and advance must return it with the same structure and SegmentMetrics
