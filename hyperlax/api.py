@@ -159,6 +159,13 @@ def launch(
             )
             raise
     console.print(summary_table(summary))
+    stopped = summary["num_stopped_samples"]
+    if stopped:
+        console.print(
+            f"early stopping: {summary['num_finished_samples']} configurations tried, {stopped} stopped, "
+            f"{summary['num_finished_samples'] - stopped - summary['num_diverged_samples']} at full budget; "
+            f"{summary['env_steps']:,} env steps of {summary['env_steps_full_budget']:,} at full budget"
+        )
     console.print(
         f"{summary['num_finished_samples']} samples finished in {summary['wall_s']:.1f}s "
         f"({summary['compile_count']} compilations, {summary['compile_s']:.1f}s compiling; "

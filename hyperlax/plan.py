@@ -25,7 +25,7 @@ class Unit:
 
     structure: str  # canonical JSON of the structural values
     sample_ids: tuple[int, ...]
-    lanes: int  # padded lane count (>= len(sample_ids))
+    lanes: int  # lane count it compiles for: padded (>= len(sample_ids)), or fewer when its lanes take samples in turn
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,8 +59,10 @@ def make_plan(
     hparam_batch_size: int,
     group_by_structure: bool = False,
     sequential: bool = False,
+    pools: bool = False,
 ) -> list[Batch]:
-    """Deterministic batches over sample ids 0..N-1 (see the module docstring)."""
+    """Deterministic batches over sample ids 0..N-1 (see the module docstring). With `pools` (early
+    stopping), each structure's samples form one batch of one unit whose lanes take them in turn."""
     if hparam_batch_size < 1:
         raise ValueError(f"hparam_batch_size must be at least 1, got {hparam_batch_size}")
     keys = list(structural_keys) + (list(paddable_keys) if group_by_structure or sequential else [])
@@ -70,6 +72,9 @@ def make_plan(
         return [Batch(f"run_{i:04d}", (Unit(structures[i], (i,), 1),)) for i in ids]
     counts = Counter(structures)
     lanes = {s: min(hparam_batch_size, n) for s, n in counts.items()}
+    if pools:
+        groups = _in_first_seen_order(structures, ids)
+        return [Batch(f"batch_{b:05d}", (Unit(s, tuple(group), lanes[s]),)) for b, (s, group) in enumerate(groups.items())]
     if group_by_structure:
         chunks = [
             group[start : start + hparam_batch_size]

@@ -6,13 +6,16 @@
   samples/batch_XXXXX/ (or run_XXXX/ with --sequential)
     hparams.json   {"sample_ids": [...], "hyperparams": {sample_id: {dotted key: value}}}
     metrics.csv    long format: sample_id, seed_index, milestone_index, env_steps, mean_return
+                   (a sample stopped early: up to its stop)
     params.npz     final parameters: "sample_<id>/<leaf path>" -> array [seeds, ...]
     info.json      wall time, compile count, env steps, padding fraction, status per sample
-                   (finished or diverged), units and their extents
+                   (finished, stopped or diverged) and its env steps, units and their extents
+    lineage.csv    with --pbt: per interval and sample, the sample it copied and its hyperparameters
     progress.json  the last segment of the batch in flight (see run/executor.py)
     checkpoint/    while the batch trains: its units' lane states (see run/checkpoint.py)
     success.txt    written last and atomically, with the sha256 of every other file; only directories with it count
-  results.csv    one row per finished sample
+  results.csv    one row per sample of every finished batch
+  lineage.csv    with --pbt: every batch's lineage.csv
   summary.json   end-of-run summary
 """
 
@@ -35,7 +38,7 @@ from hyperlax.errors import SweepError
 
 SUCCESS = "success.txt"
 CHECKPOINT = "checkpoint"
-RESULT_COLUMNS = ("status", "final_return", "best_return", "wall_s")
+RESULT_COLUMNS = ("status", "env_steps", "final_return", "best_return", "wall_s")
 
 
 def sweep_dir(output_root: str | Path, algo_name: str, env_name: str) -> Path:
@@ -121,17 +124,24 @@ def write_batch(
     milestones: Sequence[int],
     params: dict[str, np.ndarray],
     info: dict[str, Any],
+    lineage: Sequence[dict[str, Any]] = (),
 ) -> None:
-    """Write one finished batch; `returns` is [samples, seeds, milestones] in `samples` order.
+    """Write one finished batch; `returns` is [samples, seeds, milestones] in `samples` order, NaN
+    past a stopped sample's stop.
 
     success.txt comes last and lists the sha256 of every other file (`sha256sum` format).
     """
     ids = list(samples)
+    reached = [
+        int(np.flatnonzero(np.isfinite(r).any(axis=0)).max(initial=-1)) + 1
+        if info["status"][str(i)] == "stopped" else returns.shape[2]
+        for i, r in zip(ids, returns)
+    ]
     rows = (
         (sample_id, seed, m, milestones[m], float(returns[row, seed, m]))
         for row, sample_id in enumerate(ids)
         for seed in range(returns.shape[1])
-        for m in range(returns.shape[2])
+        for m in range(reached[row])
     )
     buffer = io.BytesIO()
     np.savez(buffer, **params)
@@ -141,6 +151,8 @@ def write_batch(
         "params.npz": buffer.getvalue(),
         "info.json": json_text(info).encode(),
     }
+    if lineage:
+        files["lineage.csv"] = csv_text(list(lineage[0]), (row.values() for row in lineage)).encode()
     for name, data in files.items():
         atomic_write_bytes(directory / name, data)
     atomic_write_text(directory / SUCCESS, "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in files.items()))
@@ -211,6 +223,7 @@ def read_batch_results(directory: Path) -> list[dict[str, Any]]:
                 "directory": directory.name,
                 "hyperparams": hparams["hyperparams"][str(sample_id)],
                 "status": info.get("status", {}).get(str(sample_id), "finished"),
+                "env_steps": info.get("env_steps_per_sample", {}).get(str(sample_id), ""),
                 "final_return": float(by_milestone[-1]),
                 "best_return": float(np.nanmax(by_milestone)) if np.isfinite(by_milestone).any() else float("nan"),
                 "wall_s": info["wall_s"],
@@ -234,6 +247,14 @@ def write_results_csv(root: Path, rows: Sequence[dict[str, Any]], keys: Sequence
     header = ["sample_id", "directory", *keys, *RESULT_COLUMNS]
     table = ([r["sample_id"], r["directory"], *(r["hyperparams"][k] for k in keys), *(r[c] for c in RESULT_COLUMNS)] for r in rows)
     atomic_write_text(root / "results.csv", csv_text(header, table))
+
+
+def write_lineage_csv(root: Path) -> None:
+    """root/lineage.csv: the lineage.csv of every finished batch, batch by batch."""
+    parts = [p.read_text() for p in sorted((root / "samples").glob("*_*/lineage.csv")) if is_complete(p.parent)]
+    if parts:
+        header = parts[0].splitlines(keepends=True)[0]
+        atomic_write_text(root / "lineage.csv", header + "".join(p.split("\n", 1)[1] for p in parts))
 
 
 def read_json(path: Path) -> Any:

@@ -187,37 +187,36 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
             (params, opt_state), _ = jax.lax.scan(gradient_step, (params, opt_state), keys)
             return params, opt_state
 
-        def iteration_step(iteration, carry):
+        def iteration_step(iteration, active, carry):
             params, target_params, opt_state, buffer, env_state, obs, key = carry
-            key, act_key, learn_key = jax.random.split(key, 3)
+            next_key, act_key, learn_key = jax.random.split(key, 3)
             explore_rate = epsilon(iteration * schedule.steps_per_iteration)
-            env_state, obs, transitions = off_policy.collect(
+            stepped = off_policy.collect(
                 env, schedule, lambda o, k: act(params, explore_rate, o, k), env_state, obs, act_key
             )
-            buffer = off_policy.store(schedule, buffer, transitions, iteration)
-            params, opt_state = jax.lax.cond(
-                off_policy.learns(schedule, iteration),
+            env_state, obs, key = common.select(active, (*stepped[:2], next_key), (env_state, obs, key))
+            buffer = off_policy.store(schedule, buffer, stepped[2], iteration, active)
+            params, opt_state = off_policy.when(
+                active & off_policy.learns(schedule, iteration),
                 lambda: learn(params, target_params, opt_state, buffer, iteration, learn_key),
-                lambda: (params, opt_state),
+                (params, opt_state),
             )
-            target_params = jax.lax.cond(
-                off_policy.crosses(schedule, iteration, shape.target_update_interval),
+            target_params = off_policy.when(
+                active & off_policy.crosses(schedule, iteration, shape.target_update_interval),
                 lambda: optax.incremental_update(params, target_params, hp["tau"]),
-                lambda: target_params,
+                target_params,
             )
             return params, target_params, opt_state, buffer, env_state, obs, key
 
         names = ("target_params", "opt_state", "buffer", "env_state", "obs", "loop_key")
-        start, done = off_policy.segment_bounds(schedule, state["iteration"], until)
-        params, *rest = jax.lax.fori_loop(
-            start, done, iteration_step, (state["params"]["q"], *(state[name] for name in names))
+        (params, *rest), done, slots = off_policy.segment(
+            schedule, state["iteration"], until, iteration_step, (state["params"]["q"], *(state[name] for name in names))
         )
         score = common.evaluate(
             env, lambda o: greedy(params, o), jax.random.fold_in(state["eval_key"], done - 1), schedule.num_eval_episodes
         )
         state = {**state, **dict(zip(names, rest)), "params": {"q": params}, "iteration": done}
-        env_steps = done * schedule.steps_per_iteration
-        return state, SegmentMetrics(score, env_steps, (done - start) * schedule.steps_per_iteration)
+        return state, SegmentMetrics(score, done * schedule.steps_per_iteration, slots)
 
     return Segments(init, advance)
 

@@ -3,8 +3,9 @@
 An off-policy run is a loop of iterations. Each iteration steps `num_envs` envs `rollout_length`
 times, writes those transitions into a circular replay buffer, and, once `learning_starts` env
 steps are taken, makes `gradient_steps` updates on uniformly sampled batches of `batch_size`.
-Everything here depends only on structural integers and the iteration index, never on a lane, so
-under vmap the predicates stay unbatched and a `lax.cond` on them skips work for the whole batch.
+Lanes count their own iterations (a refilled lane starts again at 0), so the schedule's predicates
+may differ between lanes: `when` runs a branch when any lane needs it and keeps its result only
+for those lanes, so a branch that no lane needs is skipped for the whole batch.
 """
 
 from __future__ import annotations
@@ -84,15 +85,25 @@ def learns(schedule: Schedule, iteration: jax.Array) -> jax.Array:
     return (iteration + 1) * schedule.steps_per_iteration >= schedule.learning_starts
 
 
-def segment_bounds(schedule: Schedule, iteration: jax.Array, until: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """The first and the end iteration of the segment that takes a lane to `until` env steps.
+def segment(
+    schedule: Schedule, iteration: jax.Array, until: jax.Array, step: Callable[[jax.Array, jax.Array, Any], Any], carry: Any
+) -> tuple[Any, jax.Array, jax.Array]:
+    """Run `step(iteration, active, carry)` from the lane's `iteration` until it has taken `until` env steps.
 
-    The lanes of a unit step in lockstep (same schedule, same start), so both bounds are taken
-    over the lanes and stay unbatched: the schedule's branches stay real branches under vmap.
+    Lanes may start at different iterations (a lane refilled with a new sample starts at 0 while
+    the others go on): the loop runs the most iterations any lane needs, and `step` must leave a
+    lane whose `active` is false untouched. Returns the carry, the iterations done and the
+    env-step slots the loop computed per lane.
     """
-    start = common.max_over_lanes(iteration)
-    done = common.iterations_until(until, schedule.steps_per_iteration, schedule.num_iterations)
-    return start, jnp.maximum(start, done)
+    done = jnp.maximum(iteration, common.iterations_until(until, schedule.steps_per_iteration, schedule.num_iterations))
+    count = common.max_over_lanes(done - iteration)
+    carry = jax.lax.fori_loop(0, count, lambda j, carry: step(iteration + j, iteration + j < done, carry), carry)
+    return carry, done, count * schedule.steps_per_iteration
+
+
+def when(flag: jax.Array, then: Callable[[], Any], otherwise: Any) -> Any:
+    """`then()` for the lanes where `flag` holds, `otherwise` for the others; computed only when some lane needs it."""
+    return jax.lax.cond(common.any_lane(flag), lambda: common.select(flag, then(), otherwise), lambda: otherwise)
 
 
 def crosses(schedule: Schedule, iteration: jax.Array, interval: int) -> jax.Array:
@@ -145,11 +156,14 @@ def empty_buffer(schedule: Schedule, example: Transition) -> Transition:
     return jax.tree.map(lambda x: jnp.zeros((schedule.buffer_size,) + x.shape, x.dtype), example)
 
 
-def store(schedule: Schedule, buffer: Transition, transitions: Transition, iteration: jax.Array) -> Transition:
-    """Write the iteration's transitions after the previous ones, overwriting the oldest."""
+def store(
+    schedule: Schedule, buffer: Transition, transitions: Transition, iteration: jax.Array, active: jax.Array
+) -> Transition:
+    """Write the iteration's transitions after the previous ones, overwriting the oldest (an
+    inactive lane rewrites what its slots hold)."""
     start = iteration * schedule.steps_per_iteration
     slots = (start + jnp.arange(schedule.steps_per_iteration)) % schedule.buffer_size
-    return jax.tree.map(lambda b, x: b.at[slots].set(x), buffer, transitions)
+    return jax.tree.map(lambda b, x: b.at[slots].set(jnp.where(active, x, b[slots])), buffer, transitions)
 
 
 def sample(schedule: Schedule, buffer: Transition, iteration: jax.Array, key: jax.Array) -> Transition:

@@ -203,31 +203,32 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
             )
             return params, target_critic, opt_states
 
-        def iteration_step(iteration, carry):
+        def iteration_step(iteration, active, carry):
             params, target_critic, opt_states, buffer, env_state, obs, key = carry
-            key, act_key, learn_key = jax.random.split(key, 3)
+            next_key, act_key, learn_key = jax.random.split(key, 3)
             explore = iteration * schedule.steps_per_iteration < schedule.learning_starts
-            env_state, obs, transitions = off_policy.collect(
+            stepped = off_policy.collect(
                 env, schedule, lambda o, k: act(params["actor"], explore, o, k), env_state, obs, act_key
             )
-            buffer = off_policy.store(schedule, buffer, transitions, iteration)
-            params, target_critic, opt_states = jax.lax.cond(
-                off_policy.learns(schedule, iteration),
+            env_state, obs, key = common.select(active, (*stepped[:2], next_key), (env_state, obs, key))
+            buffer = off_policy.store(schedule, buffer, stepped[2], iteration, active)
+            params, target_critic, opt_states = off_policy.when(
+                active & off_policy.learns(schedule, iteration),
                 lambda: learn(params, target_critic, opt_states, buffer, iteration, learn_key),
-                lambda: (params, target_critic, opt_states),
+                (params, target_critic, opt_states),
             )
             return params, target_critic, opt_states, buffer, env_state, obs, key
 
         names = ("params", "target_critic", "opt_state", "buffer", "env_state", "obs", "loop_key")
-        start, done = off_policy.segment_bounds(schedule, state["iteration"], until)
-        carry = jax.lax.fori_loop(start, done, iteration_step, tuple(state[name] for name in names))
+        carry, done, slots = off_policy.segment(
+            schedule, state["iteration"], until, iteration_step, tuple(state[name] for name in names)
+        )
         state = {**state, **dict(zip(names, carry)), "iteration": done}
         score = common.evaluate(
             env, lambda o: greedy(state["params"]["actor"], o), jax.random.fold_in(state["eval_key"], done - 1),
             schedule.num_eval_episodes,
         )
-        env_steps = done * schedule.steps_per_iteration
-        return state, SegmentMetrics(score, env_steps, (done - start) * schedule.steps_per_iteration)
+        return state, SegmentMetrics(score, done * schedule.steps_per_iteration, slots)
 
     return Segments(init, advance)
 

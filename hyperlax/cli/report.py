@@ -42,6 +42,9 @@ class Rerun:
     """Env steps per run (default: the sweep's)."""
     seed: int | None = None
     """Seed of the re-run (default: the sweep's seed + 1; the sweep's own seed is refused)."""
+    replay_schedule: bool = False
+    """In a --pbt sweep: replay each --sample-id's hyperparameter schedule as a run of its own, from the
+    key of the sample its final state descends from, and compare it with the recorded returns."""
     log_level: LogLevel = "INFO"
 
 
@@ -66,8 +69,14 @@ def run_command(args: Report | Rerun | Export, console: Console) -> None:
 
         console.print(f"report: {write_report(args.sweep_dir, args.metric)}")
     elif isinstance(args, Rerun):
-        from hyperlax.report.rerun import choose, rerun
+        from hyperlax.report.rerun import choose, replay_schedule, rerun
 
+        if args.replay_schedule:
+            if not args.sample_id or args.top is not None:
+                raise ValueError("--replay-schedule replays the samples named by --sample-id K (repeatable)")
+            for sample_id in args.sample_id:
+                replay_schedule(args.sweep_dir, sample_id, console)
+            return
         chosen = choose(args.sweep_dir, list(args.sample_id), args.top, args.metric)
         rerun(args.sweep_dir, chosen, args.num_seeds, args.total_timesteps, args.seed, console)
     else:

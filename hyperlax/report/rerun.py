@@ -1,4 +1,5 @@
-"""Training chosen samples of a sweep again with fresh seeds, and exporting a sample as a recipe file.
+"""Training chosen samples of a sweep again with fresh seeds, replaying a PBT sample's schedule,
+and exporting a sample as a recipe file.
 
 A re-run is an explicit-config sweep (hyperlax.api.launch, as `sweep --config` runs) in
 <sweep>/reruns/rerun_XXX/; its sweep.json records `rerun_of`, the sweep's sample id of each
@@ -7,19 +8,26 @@ re-run sample (re-run sample i trained `rerun_of[i]`).
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import math
 import pprint
 import textwrap
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 from rich.console import Console
 
+from hyperlax import store
 from hyperlax.api import explicit_samples, launch
+from hyperlax.plan import Unit
 from hyperlax.report.sweep_data import (
     RERUNS, check_metric, load_sweep, ranked, row_of, sample_config, sweep_recipe,
 )
-from hyperlax.run.loop import Settings
+from hyperlax.run import pbt
+from hyperlax.run.executor import Scheduler
+from hyperlax.run.loop import Settings, make_executor, prepare
 
 
 def choose(root: str | Path, sample_ids: list[int], top: int | None, metric: str) -> list[int]:
@@ -108,3 +116,48 @@ def get_base_config() -> dict[str, Any]:
 def get_base_hyperparam_distributions() -> dict[str, Any]:
     return {{}}
 '''
+
+
+def replay_schedule(root: str | Path, sample_id: int, console: Console | None = None) -> dict[str, Any]:
+    """Train a PBT sweep's sample as a run of its own: from the key of the sample its final state
+    descends from, with the hyperparameters that state trained with, interval by interval (the
+    sweep's lineage.csv). Writes and returns the replayed returns beside the recorded ones (each
+    segment's as recorded by the lane that held the state then)."""
+    data = load_sweep(root)
+    path = data.root / "lineage.csv"
+    if not data.record["settings"].get("pbt") or not path.is_file():
+        raise ValueError(f"{data.root} is not a finished --pbt sweep (no lineage.csv): there is no schedule to replay")
+    row_of(data, sample_id)
+    with open(path, newline="") as f:
+        lineage = list(csv.DictReader(f))
+    ancestor, pieces = pbt.schedule(lineage, sample_id)
+    keys = [k for k in lineage[0] if k not in ("interval", "env_steps", "sample_id", "parent_id", "from_segment", "return")]
+    recorded = data.record["settings"]
+    settings = Settings(
+        hparam_batch_size=1, seed=recorded["seed"], num_seeds=recorded["num_seeds"],
+        num_evaluations=recorded["num_evaluations"], total_timesteps=recorded["total_timesteps"],
+    )
+    recipe = sweep_recipe(data)
+    samples = explicit_samples(recipe, [row_of(data, ancestor)["hyperparams"]])
+    prepared = prepare(recipe, samples, settings, {"kind": "replay", "sample_id": sample_id})
+    executor = make_executor(prepared)
+    executor.scheduler = Scheduler(replay=[(first, {k: float(row[k]) for k in keys}) for first, row in pieces])
+    unit = prepared.plan[0].units[0]
+    result = executor.run_unit(Unit(unit.structure, (ancestor,), 1), samples)
+    replayed = result.output.returns[0]
+    original = np.full_like(replayed, np.nan)  # each segment as the lane that held the state recorded it
+    for (first, row), end in zip(pieces, [first for first, _ in pieces[1:]] + [replayed.shape[1]]):
+        original[:, first:end] = data.returns[int(row["sample_id"])][:, first:end]
+    report = {
+        "sample_id": sample_id, "ancestor": ancestor, "schedule": [[first, dict(row)] for first, row in pieces],
+        "replayed_returns": replayed.tolist(), "recorded_returns": original.tolist(),
+        "max_abs_difference": float(np.nanmax(np.abs(replayed - original))),
+    }
+    store.write_json(data.root / RERUNS / f"replay_sample_{sample_id}.json", report)
+    (console or Console(stderr=True)).print(
+        f"replayed sample {sample_id} (state from sample {ancestor}, {len(pieces)} hyperparameter intervals): "
+        f"final return {np.mean(replayed[:, -1]):.2f}, recorded {np.mean(original[:, -1]):.2f} "
+        f"(largest difference over milestones {report['max_abs_difference']:.3g}); "
+        f"{data.root / RERUNS / f'replay_sample_{sample_id}.json'}"
+    )
+    return report

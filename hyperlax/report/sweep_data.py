@@ -64,7 +64,10 @@ def load_sweep(root: str | Path) -> SweepData:
             table = np.full((seeds, milestones), np.nan)
             table[mine["seed_index"].astype(int), mine["milestone_index"].astype(int)] = mine["mean_return"]
             returns[int(sample_id)] = table
-            env_steps = np.unique(mine["env_steps"])
+            steps = np.unique(mine["env_steps"])
+            env_steps = steps if steps.size > env_steps.size else env_steps
+    width = env_steps.size  # a sample stopped early has fewer evaluations: NaN after its stop
+    returns = {i: np.pad(r, ((0, 0), (0, width - r.shape[1])), constant_values=np.nan) for i, r in returns.items()}
     return SweepData(root, store.read_json(root / "sweep.json"), keys, store.collect_results(root), env_steps, returns, infos)
 
 

@@ -25,15 +25,15 @@ from hyperlax import store
 log = logging.getLogger("hyperlax")
 HEADER = "__header__"
 RECORD = ("returns", "diverged_at", "env_steps", "slots")
-PROGRESS_KEYS = ("segments_done", "env_steps_per_lane")  # header keys that say how far, not what
+PROGRESS_KEYS = ("segments_done", "env_steps_per_lane", "host")  # header keys that say how far, not what
 
 
 class Record(NamedTuple):
-    """A unit's results so far, kept on the host: [lanes x seeds, ...] numpy arrays."""
+    """A unit's results so far, kept on the host: one row per sample and seed (sample-major)."""
 
-    returns: np.ndarray  # [lanes, milestones] float32, NaN where not reached yet
-    diverged_at: np.ndarray  # [lanes] int32: first milestone with non-finite parameters or return, or -1
-    env_steps: np.ndarray  # [lanes] int64: env steps each lane has taken
+    returns: np.ndarray  # [rows, milestones] float32, NaN where not reached yet
+    diverged_at: np.ndarray  # [rows] int32: first milestone with non-finite parameters or return, or -1
+    env_steps: np.ndarray  # [rows] int64: env steps each training has taken
     slots: np.ndarray  # [] int64: env-step slots computed so far, padding included
 
     @classmethod
@@ -54,9 +54,11 @@ def path_of(directory: Path, sample_ids: tuple[int, ...], lanes: int) -> Path:
     return directory / "checkpoint" / f"unit_{sample_ids[0]:05d}_{lanes}.npz"
 
 
-def save(path: Path, header: dict[str, Any], state: Any, record: Record) -> None:
-    """Write the lanes' state and record atomically."""
+def save(path: Path, header: dict[str, Any], state: Any, record: Record, finals: dict[int, Any] | None = None) -> None:
+    """Write the lanes' state, the record and the final states of the samples that ended, atomically."""
     arrays = {f"state/{leaf_name(p)}": np.asarray(x) for p, x in jax.tree_util.tree_leaves_with_path(state)}
+    for sample, tree in (finals or {}).items():
+        arrays.update({f"final/{sample}/{leaf_name(p)}": np.asarray(x) for p, x in jax.tree_util.tree_leaves_with_path(tree)})
     arrays.update({f"record/{name}": np.asarray(value) for name, value in zip(RECORD, record)})
     arrays[HEADER] = np.frombuffer(json.dumps(header, sort_keys=True).encode(), np.uint8)
     buffer = io.BytesIO()
@@ -64,9 +66,10 @@ def save(path: Path, header: dict[str, Any], state: Any, record: Record) -> None
     store.atomic_write_bytes(path, buffer.getvalue())
 
 
-def load(path: Path, header: dict[str, Any], like: Any) -> tuple[Any, Record, int] | None:
-    """The state, record and segments done of a checkpoint that matches `header` (every key but
-    the progress ones) and the state's leaves `like` (shapes and dtypes); None when there is none.
+def load(path: Path, header: dict[str, Any], like: Any, like_final: Any = None) -> tuple[Any, Record, int, Any, dict] | None:
+    """The state, record, segments done, host state (the header's "host") and final states (each
+    like `like_final`) of a checkpoint that matches `header` (every key but the progress ones) and
+    the state's leaves `like` (shapes and dtypes); None when there is none.
 
     A checkpoint that does not match, or cannot be read, is removed with a warning.
     """
@@ -88,7 +91,12 @@ def load(path: Path, header: dict[str, Any], like: Any) -> tuple[Any, Record, in
             return _discard(path, f"its lane state differs at {leaf_name(leaf_path)}")
         leaves.append(value)
     record = Record(*(arrays[f"record/{name}"] for name in RECORD))
-    return jax.tree.unflatten(jax.tree.structure(like), leaves), record, int(stored["segments_done"])
+    finals = {}
+    for sample in sorted({int(name.split("/")[1]) for name in arrays if name.startswith("final/")}):
+        names = [f"final/{sample}/{leaf_name(p)}" for p, _ in jax.tree_util.tree_leaves_with_path(like_final)]
+        finals[sample] = jax.tree.unflatten(jax.tree.structure(like_final), [arrays[name] for name in names])
+    state = jax.tree.unflatten(jax.tree.structure(like), leaves)
+    return state, record, int(stored["segments_done"]), stored.get("host"), finals
 
 
 def _discard(path: Path, why: str) -> None:

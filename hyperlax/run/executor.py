@@ -30,7 +30,8 @@ from hyperlax.config import flatten, merge, unflatten
 from hyperlax.envs import EnvSpec
 from hyperlax.plan import Unit
 from hyperlax import store
-from hyperlax.run import checkpoint
+from hyperlax.run import checkpoint, pbt
+from hyperlax.run.pool import DIVERGED, FINISHED, RUNNING, STOPPED, Pool
 from hyperlax.errors import OutOfMemoryError
 from hyperlax.run.memory import MiB, is_out_of_memory
 
@@ -50,24 +51,34 @@ def config_for(base_config: dict[str, Any], sample: dict[str, Any]) -> dict[str,
 class LaneOutput(NamedTuple):
     """A unit's results, numpy leaves [samples, seeds, ...], padded lanes dropped."""
 
-    params: Any  # network parameters after the last segment
-    opt_state: Any  # optimizer states after the last segment
-    returns: np.ndarray  # [samples, seeds, milestones]; NaN from a diverged lane's first non-finite one
+    params: Any  # network parameters after the sample's last segment
+    opt_state: Any  # optimizer states after the sample's last segment
+    returns: np.ndarray  # [samples, seeds, milestones]; NaN where not reached (stopped) or diverged
     env_steps: np.ndarray  # [samples, seeds] env steps each lane took
-    diverged: np.ndarray  # [samples, seeds] whether the lane's parameters or returns became non-finite
+    status: list[str]  # per sample: finished, stopped or diverged
 
 
 class UnitResult(NamedTuple):
     output: LaneOutput
     env_steps: int  # env steps the unit's samples took
     slots: int  # env-step slots computed by all its lanes, padded lanes included
+    lineage: list[dict[str, Any]]  # PBT's decisions (empty without PBT)
 
 
 class Segment(NamedTuple):
-    """What the host learns after each segment of a unit (for progress and checkpoints)."""
+    """What the host learns after each step of a unit (for progress and checkpoints)."""
 
-    index: int  # milestone index just reached
-    returns: np.ndarray  # [samples, seeds] at that milestone, real lanes only
+    budget: int  # env steps of the sweep's budget settled by this step (taken, or given up by a stop), over seeds
+    returns: np.ndarray  # [samples, seeds]: the evaluations this step recorded
+
+
+class Scheduler(NamedTuple):
+    """How a unit decides between steps: early stopping and population-based training (both optional)."""
+
+    rule: Any = None  # a run/stopping.py rule, or None
+    last: int | None = None  # the milestone index where a sample finishes (default: the last)
+    pbt: pbt.Options | None = None
+    replay: list[tuple[int, dict[str, float]]] | None = None  # (first segment, values): one sample's PBT schedule
 
 
 def all_finite(tree: Any) -> jax.Array:
@@ -89,6 +100,7 @@ class Executor:
         extents: dict[str, dict[str, int]],
         checkpoint_every: int = 0,
         fingerprint: str = "",
+        scheduler: Scheduler = Scheduler(),
     ):
         """`extents` maps each unit structure to the array sizes it compiles with; every
         `checkpoint_every` segments (0: never) a unit's lanes are saved under its batch directory,
@@ -98,6 +110,8 @@ class Executor:
         self.checkpoint_every, self.fingerprint = checkpoint_every, fingerprint
         training = base_config["training"]
         self.milestones = milestones(training["total_timesteps"], training["num_evaluations"])
+        self.scheduler = scheduler
+        self.last = len(self.milestones) - 1 if scheduler.last is None else scheduler.last
         self.compiled: dict[tuple[str, int], Any] = {}
         self.compile_count = 0
         self.compile_s = 0.0
@@ -105,14 +119,16 @@ class Executor:
         self.slots = 0
         self.segments_run = 0  # compiled steps called, over every unit
 
-    def _inputs(self, samples: Sequence[dict[str, Any]], sample_ids: Sequence[int], lanes: int):
-        """Per lane x seed: traced hyperparameters and keys (padded lanes repeat the last sample)."""
-        padded = list(range(len(samples))) + [len(samples) - 1] * (lanes - len(samples))
-        configs = [flatten(config_for(self.base_config, samples[i])) for i in padded for _ in range(self.num_seeds)]
-        ids = jnp.asarray([sample_ids[i] for i in padded for _ in range(self.num_seeds)], jnp.int32)
-        seed_indices = jnp.tile(jnp.arange(self.num_seeds), lanes)
-        keys = jax.vmap(lane_key, in_axes=(None, 0, 0))(jnp.int32(self.seed), ids, seed_indices)
-        return lane_hparams(self.algo, configs), keys
+    def _hparams(self, samples: Sequence[dict[str, Any]]) -> dict[str, np.ndarray]:
+        """Each sample's traced hyperparameters: numpy arrays [samples] by key."""
+        configs = [flatten(config_for(self.base_config, sample)) for sample in samples]
+        return jax.tree.map(np.asarray, lane_hparams(self.algo, configs))
+
+    def _keys(self, sample_ids: Sequence[int]) -> jax.Array:
+        """The keys of the lanes of the given samples (num_seeds lanes each)."""
+        ids = jnp.repeat(jnp.asarray(sample_ids, jnp.int32), self.num_seeds)
+        seed_indices = jnp.tile(jnp.arange(self.num_seeds), len(sample_ids))
+        return jax.vmap(lane_key, in_axes=(None, 0, 0))(jnp.int32(self.seed), ids, seed_indices)
 
     def _compile(self, unit: Unit, config: dict[str, Any], hparams, keys) -> tuple[Any, Any]:
         """The unit's compiled step and the shapes of its lanes' state."""
@@ -124,9 +140,10 @@ class Executor:
                 log.info("compiling for %d lanes x %d seeds, memory estimate %.0f MiB", unit.lanes, self.num_seeds, estimate / MiB)
             segments = self.algo.make_segments(config, self.env, extents)
             shapes = jax.eval_shape(jax.vmap(segments.init, axis_name=LANES), hparams, keys)
-            fresh = jax.ShapeDtypeStruct(keys.shape[:1], jnp.bool_)
+            lanes = keys.shape[:1]
+            fresh, until, source = (jax.ShapeDtypeStruct(lanes, dtype) for dtype in (jnp.bool_, jnp.int32, jnp.int32))
             start = time.perf_counter()
-            compiled = jax.jit(lane_step(segments), donate_argnums=0).lower(shapes, hparams, keys, fresh, jnp.int32(0)).compile()
+            compiled = jax.jit(lane_step(segments), donate_argnums=0).lower(shapes, hparams, keys, fresh, until, source).compile()
             self.compile_s += time.perf_counter() - start
             self.compile_count += 1
             stats = compiled.memory_analysis()
@@ -163,6 +180,8 @@ class Executor:
                 ) from None
         lanes = (unit.lanes + 1) // 2
         log.warning("out of memory with %d lanes: retrying as units of %d lanes", unit.lanes, lanes)
+        if len(unit.sample_ids) > unit.lanes:  # a pool: the same samples taken in turn by fewer lanes
+            return self.run_unit(Unit(unit.structure, unit.sample_ids, lanes), samples, directory, on_segment)
         parts = [
             self.run_unit(
                 Unit(unit.structure, unit.sample_ids[i : i + lanes], lanes), samples[i : i + lanes], directory, on_segment
@@ -170,71 +189,189 @@ class Executor:
             for i in range(0, len(samples), lanes)
         ]
         return UnitResult(
-            output=jax.tree.map(lambda *xs: np.concatenate(xs), *(p.output for p in parts)),
+            output=LaneOutput(
+                *(jax.tree.map(lambda *xs: np.concatenate(xs), *(p.output[k] for p in parts)) for k in range(4)),
+                status=[s for p in parts for s in p.output.status],
+            ),
             env_steps=sum(p.env_steps for p in parts),
             slots=sum(p.slots for p in parts),
+            lineage=[row for p in parts for row in p.lineage],
         )
 
     def _run(self, unit: Unit, samples, directory: Path | None, on_segment) -> UnitResult:
-        hparams, keys = self._inputs(samples, unit.sample_ids, unit.lanes)
-        step, shapes = self._compile(unit, config_for(self.base_config, samples[0]), hparams, keys)
-        num_lanes, num_segments = keys.shape[0], len(self.milestones)
+        seeds, slots = self.num_seeds, unit.lanes
+        table = self._hparams(samples)  # per sample
+        lanes_of = lambda slot: np.arange(slot * seeds, (slot + 1) * seeds)  # noqa: E731
         header = {
             "fingerprint": self.fingerprint, "sample_ids": list(unit.sample_ids), "lanes": unit.lanes,
-            "num_seeds": self.num_seeds, "milestones": self.milestones,
+            "num_seeds": seeds, "milestones": self.milestones,
         }
+        pool = Pool.start(len(samples), slots)
+        hparams = {k: v[pool.occupant] for k, v in table.items()}  # per slot; PBT changes its rows
+        step, shapes = self._compile(
+            unit, config_for(self.base_config, samples[0]), jax.tree.map(lambda v: np.repeat(v, seeds), hparams),
+            self._keys([unit.sample_ids[i] for i in pool.occupant]),
+        )
         path = checkpoint.path_of(directory, unit.sample_ids, unit.lanes) if directory is not None else None
-        restored = checkpoint.load(path, header, shapes) if path is not None else None
+        per_seeds = lambda s: jax.ShapeDtypeStruct((seeds,) + s.shape[1:], s.dtype)  # noqa: E731
+        like_final = jax.tree.map(per_seeds, (shapes["params"], shapes.get("opt_state")))
+        restored = checkpoint.load(path, header, shapes, like_final) if path is not None else None
+        finals: dict[int, Any] = {}  # per sample that ended: its (params, opt_state), [seeds, ...] leaves
+        lineage: list[dict[str, Any]] = []
+        source = np.arange(slots * seeds)
         if restored is None:  # every lane starts fresh (init inside the first step)
             state = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
-            record, done = checkpoint.Record.empty(num_lanes, num_segments), 0
+            record, done = checkpoint.Record.empty(len(samples) * seeds, len(self.milestones)), 0
+            if self.scheduler.pbt is not None:
+                lineage = self._lineage_start(unit, samples, hparams)
         else:
-            state, record, done = restored
-            log.info("%s: continuing from its checkpoint after segment %d of %d", directory.name, done, num_segments)
-        fresh = jnp.full(num_lanes, done == 0)
-        saved = done  # segments in the unit's checkpoint
-        n = len(samples) * self.num_seeds  # real lanes
-        for index in range(done, num_segments):
-            state, metrics, finite = step(state, hparams, keys, fresh, jnp.int32(self.milestones[index]))
-            fresh = jnp.zeros(num_lanes, bool)
+            state, record, done, host, finals = restored
+            pool = Pool.from_json(host["pool"])
+            hparams = {k: np.asarray(v, table[k].dtype) for k, v in host["hparams"].items()}
+            lineage, source = host["lineage"], np.asarray(host["source"])
+            log.info("%s: continuing from its checkpoint after step %d", directory.name, done)
+        saved = done
+        while pool.busy():
+            for first, values in self.scheduler.replay or ():
+                if first == pool.progress[0]:
+                    for key, value in values.items():
+                        hparams[key][:] = value
+            until = [self.milestones[p] if pool.training(j) else 0 for j, p in enumerate(pool.progress)]
+            keys = self._keys([unit.sample_ids[max(i, 0)] for i in pool.occupant])
+            state, metrics, finite = step(
+                state, jax.tree.map(lambda v: np.repeat(v, seeds), hparams), keys,
+                np.repeat(pool.fresh, seeds), np.repeat(np.asarray(until, np.int32), seeds), source.astype(np.int32),
+            )
             self.segments_run += 1
-            episode_return, finite, env_steps, slots = jax.device_get(
+            done += 1
+            episode_return, finite, env_steps, slot_steps = jax.device_get(
                 (metrics.episode_return, finite, metrics.env_steps, metrics.slots)
             )
-            record.diverged_at[(record.diverged_at < 0) & ~finite] = index
-            record.returns[:, index] = np.where(record.diverged_at >= 0, np.nan, episode_return)
-            record.env_steps[:] = env_steps
-            record = record._replace(slots=record.slots + np.sum(slots, dtype=np.int64))
-            if on_segment is not None:
-                on_segment(Segment(index, record.returns[:n, index].reshape(len(samples), self.num_seeds)))
+            pool.fresh = [False] * slots
+            source = np.arange(slots * seeds)
+            record = record._replace(slots=record.slots + np.sum(slot_steps, dtype=np.int64))
+            reached = []  # samples that reached a milestone in this step, in slot order
+            for slot in range(slots):
+                if not pool.training(slot):
+                    continue
+                index, pool.progress[slot] = pool.progress[slot], pool.progress[slot] + 1
+                if not pool.primary(slot):
+                    continue
+                sample = pool.occupant[slot]
+                rows, lanes = sample * seeds + np.arange(seeds), lanes_of(slot)
+                record.diverged_at[rows[(record.diverged_at[rows] < 0) & ~finite[lanes]]] = index
+                record.returns[rows, index] = np.where(record.diverged_at[rows] >= 0, np.nan, episode_return[lanes])
+                record.env_steps[rows] = env_steps[lanes]
+                pool.reached[sample] = index + 1
+                reached.append((sample, slot, index))
+            budget = self._decide(pool, record, reached, state, finals, seeds, lineage, hparams, table, unit, source)
+            if on_segment is not None and reached:
+                returns = np.stack([record.returns[s * seeds : (s + 1) * seeds, i] for s, _, i in reached])
+                on_segment(Segment(budget * seeds, returns))
             if directory is None:
                 continue
-            progress = {"segments_done": index + 1, "env_steps_per_lane": record.env_steps[:n].tolist()}
-            if self.checkpoint_every and (index + 1) % self.checkpoint_every == 0:
-                checkpoint.save(path, {**header, **progress}, jax.device_get(state), record)
-                saved = index + 1
+            progress = {"segments_done": done, "env_steps_per_lane": record.env_steps.tolist()}
+            if self.checkpoint_every and done % self.checkpoint_every == 0 and pool.busy():
+                host = {
+                    "pool": pool.to_json(), "hparams": {k: v.tolist() for k, v in hparams.items()},
+                    "lineage": lineage, "source": source.tolist(),
+                }
+                checkpoint.save(path, {**header, **progress, "host": host}, jax.device_get(state), record, finals)
+                saved = done
             store.write_json(directory / "progress.json", {
-                "sample_ids": list(unit.sample_ids), "num_segments": num_segments, **progress,
-                "returns": record.returns[:n, index].tolist(), "checkpoint_segments_done": saved,
+                "sample_ids": list(unit.sample_ids), "num_segments": len(self.milestones), **progress,
+                "status": dict(zip(map(str, unit.sample_ids), pool.status)),
+                "returns": [record.returns[s * seeds : (s + 1) * seeds, i].tolist() for s, _, i in reached],
+                "checkpoint_segments_done": saved,
             })
-        final = jax.device_get((state["params"], state.get("opt_state")))
-        per_sample = lambda x: np.asarray(x)[:n].reshape((len(samples), self.num_seeds) + np.shape(x)[1:])
+        n = len(samples)
+        per_sample = lambda x: np.asarray(x).reshape((n, seeds) + np.shape(x)[1:])  # noqa: E731
+        final = jax.tree.map(lambda *xs: np.stack(xs), *(finals[i] for i in range(n)))
         output = LaneOutput(
-            params=jax.tree.map(per_sample, final[0]),
-            opt_state=jax.tree.map(per_sample, final[1]),
-            returns=per_sample(record.returns),
-            env_steps=per_sample(record.env_steps),
-            diverged=per_sample(record.diverged_at >= 0),
+            params=final[0], opt_state=final[1], returns=per_sample(record.returns),
+            env_steps=per_sample(record.env_steps), status=list(pool.status),
         )
-        result = UnitResult(output, int(np.sum(record.env_steps[:n], dtype=np.int64)), int(record.slots))
+        result = UnitResult(output, int(np.sum(record.env_steps, dtype=np.int64)), int(record.slots), lineage)
         self.env_steps += result.env_steps
         self.slots += result.slots
         return result
 
+    def _decide(self, pool, record, reached, state, finals, seeds, lineage, hparams, table, unit, source) -> int:
+        """End the samples that finished, diverged or are stopped (their slots take the next samples),
+        then let PBT exploit and explore; returns the budget (env steps per seed) this step settled."""
+        curves = {
+            s: np.nanmean(record.returns[s * seeds : (s + 1) * seeds, : pool.reached[s]], axis=0).tolist()
+            for s in range(len(pool.status)) if pool.reached[s]
+        }
+        budget, ending = 0, []
+        for sample, slot, index in sorted(reached):
+            rows = sample * seeds + np.arange(seeds)
+            budget += self.milestones[index] - (self.milestones[index - 1] if index else 0)
+            if (record.diverged_at[rows] >= 0).any():
+                ending.append((sample, slot, DIVERGED))
+            elif index >= self.last:
+                ending.append((sample, slot, FINISHED))
+            elif self.scheduler.rule is not None and self.scheduler.rule.stops(sample, curves):
+                ending.append((sample, slot, STOPPED))
+        for sample, slot, status in ending:  # keep their final state before their slots take new samples
+            lanes = slot * seeds + np.arange(seeds)
+            finals[sample] = jax.device_get(jax.tree.map(lambda x: x[lanes], (state["params"], state.get("opt_state"))))
+            if status != FINISHED:
+                budget += self.milestones[self.last] - self.milestones[pool.reached[sample] - 1]
+        for sample, slot, status in ending:
+            pool.end(sample, status)
+            for j, held in enumerate(pool.occupant):
+                if pool.fresh[j] and held >= 0:
+                    for key in hparams:
+                        hparams[key][j] = table[key][held]
+        if self.scheduler.pbt is not None and reached:
+            self._exploit(pool, curves, reached[0][2], hparams, unit, source, lineage)
+        return budget
+
+    def _lineage_start(self, unit, samples, hparams) -> list[dict[str, Any]]:
+        keys = self.scheduler.pbt.keys
+        return [
+            {"interval": 0, "env_steps": 0, "sample_id": unit.sample_ids[i], "parent_id": unit.sample_ids[i],
+             "from_segment": 0, "return": float("nan"), **{k: float(hparams[k][i]) for k in keys}}
+            for i in range(len(samples))
+        ]
+
+    def _exploit(self, pool, curves, index, hparams, unit, source, lineage) -> None:
+        """PBT at an interval: bottom samples copy a top sample's lanes and hyperparameters, then explore."""
+        settings = self.scheduler.pbt
+        intervals = pbt.intervals(settings, self.milestones)
+        if index not in intervals:
+            return
+        members = [s for s in range(len(pool.status)) if pool.status[s] == RUNNING]
+        slot_of = {pool.occupant[j]: j for j in reversed(range(len(pool.occupant))) if pool.occupant[j] >= 0}
+        values = [curves[s][index] for s in members]
+        current = [{k: float(hparams[k][slot_of[s]]) for k in settings.keys} for s in members]
+        interval = intervals.index(index) + 1
+        exploits = pbt.step(settings, values, current, self.seed, unit.sample_ids[0], interval)
+        parents = {members[e.child]: members[e.parent] for e in exploits}
+        explored = {members[e.child]: e.hyperparams for e in exploits}
+        seeds = self.num_seeds
+        for child, parent in parents.items():
+            for j, held in enumerate(pool.occupant):
+                if held != child:
+                    continue
+                for key in hparams:
+                    hparams[key][j] = hparams[key][slot_of[parent]]
+                for key, value in explored[child].items():
+                    hparams[key][j] = value
+                source[j * seeds : (j + 1) * seeds] = slot_of[parent] * seeds + np.arange(seeds)
+        for k, s in enumerate(members):
+            lineage.append({
+                "interval": interval, "env_steps": self.milestones[index], "sample_id": unit.sample_ids[s],
+                "parent_id": unit.sample_ids[parents.get(s, s)], "from_segment": index + 1, "return": values[k],
+                **{key: float(hparams[key][slot_of[s]]) for key in settings.keys},
+            })
+
 
 def lane_step(segments: Segments) -> Callable:
-    """The unit's step `(state, hparams, keys, fresh, until) -> (state, metrics, finite)` over lanes:
-    lanes marked fresh start anew from `init`, then every lane advances to `until` env steps."""
+    """The unit's step `(state, hparams, keys, fresh, until, source) -> (state, metrics, finite)` over
+    lanes: each lane first takes the state of lane `source` (itself, unless PBT copies another's),
+    lanes marked fresh start anew from `init`, then every lane advances to its own `until` env steps."""
 
     def one_lane(state, hparams, key, fresh, until):
         state = jax.lax.cond(
@@ -243,8 +380,10 @@ def lane_step(segments: Segments) -> Callable:
         state, metrics = segments.advance(state, hparams, until)
         return state, metrics, all_finite(state["params"]) & jnp.isfinite(metrics.episode_return)
 
-    def step(state, hparams, keys, fresh, until):
-        return jax.vmap(one_lane, in_axes=(0, 0, 0, 0, None), axis_name=LANES)(state, hparams, keys, fresh, until)
+    def step(state, hparams, keys, fresh, until, source):
+        copies = jnp.any(source != jnp.arange(source.shape[0]))
+        state = jax.lax.cond(copies, lambda: jax.tree.map(lambda x: x[source], state), lambda: state)
+        return jax.vmap(one_lane, axis_name=LANES)(state, hparams, keys, fresh, until)
 
     return step
 

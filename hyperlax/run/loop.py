@@ -30,8 +30,9 @@ from hyperlax.errors import SweepError
 from hyperlax.lock import LOCK
 from hyperlax.plan import Batch, fingerprint, make_plan, members, structure_of
 from hyperlax.recipes import Recipe
-from hyperlax.run import memory
-from hyperlax.run.executor import Executor, Segment, config_for, params_by_leaf
+from hyperlax.algos.common import milestones
+from hyperlax.run import memory, pbt, stopping
+from hyperlax.run.executor import Executor, Scheduler, Segment, config_for, params_by_leaf
 
 log = logging.getLogger("hyperlax")
 
@@ -69,6 +70,21 @@ class Settings:
         "resume continues it from there; 0: no checkpoints."
     )
     keep_checkpoints: bool = _option(False, "Keep a finished batch's checkpoint/ directory.")
+    early_stopping: Literal["none", "asha", "hyperband", "median"] = _option(
+        "none", "Stop poor samples at evaluation milestones and refill their lanes with the next samples, inside "
+        "the same compiled function: asha (Ray's ASHA), hyperband (W&B's rule), median (Ray's median stopping)."
+    )
+    grace_period: int | None = _option(None, "Env steps before any sample may stop (default: the first milestone).")
+    reduction_factor: float = _option(3.0, "Early stopping's eta: rungs every eta-fold budget; the top 1/eta go on.")
+    max_budget: int | None = _option(None, "Env steps at which a sample finishes under early stopping (default: the run's total).")
+    pbt: bool = _option(
+        False, "Population-based training across the samples of each batch: the bottom quantile copies a top "
+        "sample's whole lane state and hyperparameters, then perturbs or resamples its sampled float hyperparameters."
+    )
+    perturbation_interval: int | None = _option(None, "PBT: env steps between perturbations (default: every milestone).")
+    quantile_fraction: float = _option(0.25, "PBT: fraction of the population that exploits, and that is exploited.")
+    resample_probability: float = _option(0.25, "PBT: probability of redrawing a value from its distribution instead of perturbing it.")
+    perturbation_factors: tuple[float, ...] = _option((1.2, 0.8), "PBT: factors a perturbed value is multiplied by, one drawn at random.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,6 +98,7 @@ class Prepared:
     plan: list[Batch]
     extents: dict[str, dict[str, int]]  # unit structure -> array sizes its function compiles with
     fingerprint: str
+    scheduler: Scheduler  # early stopping and PBT, decided between steps
 
 
 def prepare(recipe: Recipe, samples: list[dict[str, Any]], settings: Settings, source: dict[str, Any]) -> Prepared:
@@ -109,6 +126,7 @@ def prepare(recipe: Recipe, samples: list[dict[str, Any]], settings: Settings, s
         except KeyError as err:
             raise ValueError(f"{recipe.algo_path}: the config lacks {err.args[0]!r}, which {algo.name} reads") from None
     structural = [k for k in flatten(base_config) if k not in algo.vectorized + algo.paddable]
+    scheduler = make_scheduler(recipe, base_config, settings, source)
     env = make_env(base_config["env"])
     if settings.hparam_batch_size == "auto":
         size = fitting_batch_size(algo, base_config, env, samples, structural, settings)
@@ -117,7 +135,7 @@ def prepare(recipe: Recipe, samples: list[dict[str, Any]], settings: Settings, s
         raise ValueError(f"--hparam-batch-size must be a positive integer or 'auto', got {settings.hparam_batch_size!r}")
     plan = make_plan(
         samples, structural, algo.paddable, settings.hparam_batch_size,
-        settings.group_by_structural_hparams, settings.sequential,
+        settings.group_by_structural_hparams, settings.sequential, pools=scheduler.rule is not None,
     )
     extents = {}
     for structure, ids in members(plan).items():
@@ -133,7 +151,42 @@ def prepare(recipe: Recipe, samples: list[dict[str, Any]], settings: Settings, s
             except Exception as err:  # noqa: BLE001 (a user's module: any error while tracing it is reported)
                 raise ValueError(f"algorithm {algo.name!r} breaks the contract: {type(err).__name__}: {err}") from None
     recorded = {"source": source, "seed": settings.seed, "num_seeds": settings.num_seeds, "base_config": base_config}
-    return Prepared(recipe, settings, base_config, samples, plan, extents, fingerprint(samples, plan, recorded))
+    searching = ("early_stopping", "grace_period", "reduction_factor", "max_budget", "pbt", "perturbation_interval",
+                 "quantile_fraction", "resample_probability", "perturbation_factors")
+    recorded["search"] = {name: getattr(settings, name) for name in searching}
+    return Prepared(recipe, settings, base_config, samples, plan, extents, fingerprint(samples, plan, recorded), scheduler)
+
+
+def make_scheduler(recipe: Recipe, base_config: dict[str, Any], settings: Settings, source: dict[str, Any]) -> Scheduler:
+    """Early stopping (from the settings, or a W&B file's early_terminate in `source`) and PBT;
+    raises ValueError naming a bad argument."""
+    training = base_config["training"]
+    steps = milestones(training["total_timesteps"], training["num_evaluations"])
+    wandb = source.get("early_terminate")
+    name = "hyperband" if wandb is not None else settings.early_stopping
+    rule = stopping.make_rule(
+        name, steps, settings.grace_period, settings.reduction_factor, settings.max_budget, wandb=wandb
+    )
+    if rule is not None and settings.sequential:
+        raise ValueError(f"--early-stopping {name} refills the lanes of a batch; it does not go with --sequential")
+    last = stopping.last_milestone(steps, settings.max_budget) if rule is not None else None
+    if not settings.pbt:
+        return Scheduler(rule, last)
+    if rule is not None:
+        raise ValueError(f"--pbt and --early-stopping {name} do not go together: PBT's population keeps its lanes")
+    if settings.sequential:
+        raise ValueError("--pbt needs a population in each batch; it does not go with --sequential")
+    algo = recipe.algorithm
+    options = pbt.Options(
+        perturbation_interval=steps[0] if settings.perturbation_interval is None else settings.perturbation_interval,
+        quantile_fraction=settings.quantile_fraction,
+        resample_probability=settings.resample_probability,
+        perturbation_factors=tuple(settings.perturbation_factors),
+        keys=tuple(k for k in recipe.distributions if k in algo.vectorized),
+        distributions=dict(recipe.distributions),
+    )
+    pbt.check(options, steps)
+    return Scheduler(None, None, options)
 
 
 def fitting_batch_size(
@@ -160,7 +213,7 @@ def make_executor(prepared: Prepared) -> Executor:
     settings = prepared.settings
     return Executor(
         prepared.recipe.algorithm, config, make_env(config["env"]), settings.num_seeds, settings.seed,
-        prepared.extents, settings.checkpoint_every, prepared.fingerprint,
+        prepared.extents, settings.checkpoint_every, prepared.fingerprint, prepared.scheduler,
     )
 
 
@@ -242,9 +295,8 @@ def execute(
         )
 
         def on_segment(segment: Segment) -> None:
-            reached = steps[segment.index] - (steps[segment.index - 1] if segment.index else 0)
             best.update(segment.returns.mean(axis=1))
-            progress.update(task, advance=reached * segment.returns.size, best=best.text())
+            progress.update(task, advance=segment.budget, best=best.text())
 
         for batch in todo:
             directory = root / "samples" / batch.name
@@ -257,7 +309,10 @@ def execute(
             store.write_results_csv(root, store.collect_results(root), keys)
     rows = store.collect_results(root)
     store.write_results_csv(root, rows, keys)
+    if prepared.scheduler.pbt is not None:
+        store.write_lineage_csv(root)
     summary = summarize(rows, executor, time.perf_counter() - started, len(prepared.plan), skipped, metric)
+    summary["env_steps_full_budget"] = per_sample * len(prepared.samples)
     store.write_json(root / "summary.json", summary)
     diverged = [r["sample_id"] for r in rows if r["status"] == "diverged"]
     if diverged:
@@ -296,11 +351,13 @@ def run_batch(
 ) -> None:
     start = time.perf_counter()
     compiles, env_steps, slots = executor.compile_count, executor.env_steps, executor.slots
-    returns, diverged, params = [], [], {}
+    returns, status, steps, params, lineage = [], [], [], {}, []
     for unit in batch.units:
         result = executor.run_unit(unit, [samples[i] for i in unit.sample_ids], directory, on_segment)
         returns.append(result.output.returns)
-        diverged.extend(bool(d.any()) for d in result.output.diverged)
+        status.extend(result.output.status)
+        steps.extend(int(s.sum()) for s in result.output.env_steps)
+        lineage.extend(result.lineage)
         leaves = params_by_leaf(result.output.params)
         for row, sample_id in enumerate(unit.sample_ids):  # structures differ in shape: one entry per sample
             params.update({f"sample_{sample_id}/{name}": leaf[row] for name, leaf in leaves.items()})
@@ -309,18 +366,21 @@ def run_batch(
         "compiles": executor.compile_count - compiles,
         "env_steps": executor.env_steps - env_steps,
         "padding_fraction": round(1.0 - (executor.env_steps - env_steps) / (executor.slots - slots), 4),
-        "status": {str(i): "diverged" if d else "finished" for i, d in zip(batch.sample_ids, diverged)},
+        "status": {str(i): s for i, s in zip(batch.sample_ids, status)},
+        "env_steps_per_sample": {str(i): s for i, s in zip(batch.sample_ids, steps)},
         "units": [
             {"sample_ids": list(u.sample_ids), "lanes": u.lanes, "extents": executor.extents[u.structure]}
             for u in batch.units
         ],
     }
     store.write_batch(
-        directory, {i: samples[i] for i in batch.sample_ids}, np.concatenate(returns), executor.milestones, params, info
+        directory, {i: samples[i] for i in batch.sample_ids}, np.concatenate(returns), executor.milestones, params,
+        info, lineage,
     )
+    stopped = sum(s == "stopped" for s in status)
     log.info(
-        "%s done: %d samples in %.1fs, %.0f%% of lane-steps padding",
-        batch.name, len(batch.sample_ids), info["wall_s"], 100 * info["padding_fraction"],
+        "%s done: %d samples (%d stopped early) in %.1fs, %.0f%% of lane-steps padding",
+        batch.name, len(batch.sample_ids), stopped, info["wall_s"], 100 * info["padding_fraction"],
     )
 
 
@@ -329,12 +389,14 @@ def summarize(
 ) -> dict[str, Any]:
     sign = -1.0 if metric["goal"] == "maximize" else 1.0
     ranked = sorted(
-        (r for r in rows if r["status"] != "diverged"),
+        (r for r in rows if r["status"] == "finished"),
         key=lambda r: (bool(np.isnan(r[metric["name"]])), sign * r[metric["name"]]),
     )
     return {
         "num_finished_samples": len(rows),
         "num_diverged_samples": sum(r["status"] == "diverged" for r in rows),
+        "num_stopped_samples": sum(r["status"] == "stopped" for r in rows),
+        "env_steps": sum(int(r["env_steps"] or 0) for r in rows),
         "num_batches": num_batches,
         "batches_skipped_on_resume": skipped,
         "compile_count": executor.compile_count,
