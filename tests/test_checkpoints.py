@@ -22,8 +22,8 @@ KILL_AFTER_SECOND_CHECKPOINT = """
 import os, signal, sys
 from hyperlax.run import checkpoint
 save = checkpoint.save
-def save_then_die(path, header, state, record):
-    save(path, header, state, record)
+def save_then_die(path, header, *rest):
+    save(path, header, *rest)
     if header["segments_done"] == 2:
         os.kill(os.getpid(), signal.SIGKILL)
 checkpoint.save = save_then_die

@@ -88,10 +88,14 @@ def load_sweep_file(
             f"{path}: metric {wandb.metric['name']!r} is not recorded by hyperlax; "
             f"use one of {', '.join(RANKABLE_METRICS)}"
         )
+    source = {"kind": "explicit", "from": "wandb", "method": wandb.method}
+    if "early_terminate" in wandb.extra:  # W&B's hyperband rule, applied at every evaluation milestone
+        source["early_terminate"] = wandb.extra.pop("early_terminate")
+        source["metric"] = wandb.metric
     ignored = sorted(set(wandb.extra) - set(RECIPE_KEYS))
     if ignored:
         logging.getLogger("hyperlax").warning("%s: ignoring top-level keys %s", path, ", ".join(ignored))
-    return wandb.configs, wandb.metric, wandb.extra, {"kind": "explicit", "from": "wandb", "method": wandb.method}
+    return wandb.configs, wandb.metric, wandb.extra, source
 
 
 def run_sweep_command(args: SweepFromFile, console: Console) -> dict[str, Any]:

@@ -163,9 +163,12 @@ def make_scheduler(recipe: Recipe, base_config: dict[str, Any], settings: Settin
     training = base_config["training"]
     steps = milestones(training["total_timesteps"], training["num_evaluations"])
     wandb = source.get("early_terminate")
+    if wandb is not None and not isinstance(wandb, dict):
+        raise ValueError(f"early_terminate must be a mapping like {{type: hyperband, min_iter: 3}}, got {wandb!r}")
     name = "hyperband" if wandb is not None else settings.early_stopping
+    sign = -1.0 if (source.get("metric") or {}).get("goal") == "minimize" else 1.0
     rule = stopping.make_rule(
-        name, steps, settings.grace_period, settings.reduction_factor, settings.max_budget, wandb=wandb
+        name, steps, settings.grace_period, settings.reduction_factor, settings.max_budget, sign, wandb
     )
     if rule is not None and settings.sequential:
         raise ValueError(f"--early-stopping {name} refills the lanes of a batch; it does not go with --sequential")
