@@ -107,7 +107,7 @@ def test_a_checkpoint_that_does_not_match_is_discarded_never_loaded(tmp_path, ca
         checkpoint.save(path, {**header, "segments_done": 1, "env_steps_per_lane": [8, 8]}, state, checkpoint.Record.empty(2, 2))
 
     saved()
-    loaded, _, done = checkpoint.load(path, header, like)
+    loaded, _, done, _, _ = checkpoint.load(path, header, like)
     assert done == 1 and np.array_equal(loaded["params"]["w"], state["params"]["w"])
     with caplog.at_level(logging.WARNING, logger="hyperlax"):
         assert checkpoint.load(path, {**header, "fingerprint": "other"}, like) is None

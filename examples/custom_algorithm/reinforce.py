@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import optax
 
 from hyperlax.algos import checks
-from hyperlax.algos.common import evaluate, iterations_until, max_over_lanes
+from hyperlax.algos.common import evaluate, iterations_until, max_over_lanes, select
 from hyperlax.algos.interface import Algorithm, SegmentMetrics, Segments
 from hyperlax.nets import Critic, DiscreteActor
 
@@ -105,22 +105,25 @@ def make_segments(config: dict[str, Any], env: Any, extents: dict[str, int]) -> 
         hp = {k[len(HP):]: v for k, v in hparams.items()}
         tx = optimizer(hp)
 
-        def update(i, carry):
+        def update(j, carry):  # the lane's update start + j, skipped once the lane reached its milestone
             params, opt_state, env_state, obs = carry
+            i = start + j
             env_state, obs, batch = rollout(params["policy"], env_state, obs, jax.random.fold_in(state["train_key"], i))
             returns = returns_to_go(params["baseline"], batch, obs, hp["gamma"])
-            updates, opt_state = tx.update(jax.grad(loss)(params, batch, returns, hp["ent_coef"]), opt_state, params)
-            return optax.apply_updates(params, updates), opt_state, env_state, obs
+            updates, new_opt_state = tx.update(jax.grad(loss)(params, batch, returns, hp["ent_coef"]), opt_state, params)
+            stepped = (optax.apply_updates(params, updates), new_opt_state, env_state, obs)
+            return select(i < done, stepped, carry)
 
-        # Every lane runs the same schedule, so the loop bounds are taken over the lanes (unbatched).
-        start = max_over_lanes(state["update"])
+        # Lanes may be at different updates (a lane refilled with a new sample starts at 0), so the
+        # loop runs the most updates any lane needs (unbatched) and each lane keeps only its own.
+        start = state["update"]
         done = jnp.maximum(start, iterations_until(until, steps_per_update, num_updates))
         carry = (state["params"], state["opt_state"], state["env_state"], state["obs"])
-        params, opt_state, env_state, obs = jax.lax.fori_loop(start, done, update, carry)
+        params, opt_state, env_state, obs = jax.lax.fori_loop(0, max_over_lanes(done - start), update, carry)
         greedy = lambda o: jnp.argmax(policy.apply(params["policy"], o), axis=-1)  # noqa: E731
         score = evaluate(env, greedy, jax.random.fold_in(state["eval_key"], done - 1), training["num_eval_episodes"])
         state = {**state, "params": params, "opt_state": opt_state, "env_state": env_state, "obs": obs, "update": done}
-        return state, SegmentMetrics(score, done * steps_per_update, (done - start) * steps_per_update)
+        return state, SegmentMetrics(score, done * steps_per_update, max_over_lanes(done - start) * steps_per_update)
 
     return Segments(init, advance)
 

@@ -7,8 +7,10 @@ gives `Segments(init, advance)` for one structure, where
 - `init(hparams, key) -> state` makes one lane's whole training state, a pytree (a dict holding
   at least "params"; parameters, optimizer states, env states, buffers, counters, keys);
 - `advance(state, hparams, until) -> (state, SegmentMetrics)` trains the lane until it has taken
-  `until` env steps (a traced int32 milestone, the same for every lane), or its budget, and
-  evaluates it there.
+  `until` env steps (a traced int32 milestone per lane), or its budget, and evaluates it there.
+  Lanes may be at different milestones: early stopping refills a stopped lane with a new sample
+  that starts at 0 while the others go on, and an idle lane's `until` is 0. A loop over the
+  lanes' updates runs the most any lane needs (`max_over_lanes`) and leaves the others untouched.
 
 Both run under `jax.vmap(..., axis_name=LANES)`; `hparams` maps each vectorized key to a traced
 float32 scalar and each paddable key to a traced int32 scalar. The evaluation milestones are the

@@ -271,7 +271,7 @@ class Executor:
             if directory is None:
                 continue
             progress = {"segments_done": done, "env_steps_per_lane": record.env_steps.tolist()}
-            if self.checkpoint_every and done % self.checkpoint_every == 0 and pool.busy():
+            if self.checkpoint_every and done % self.checkpoint_every == 0:
                 host = {
                     "pool": pool.to_json(), "hparams": {k: v.tolist() for k, v in hparams.items()},
                     "lineage": lineage, "source": source.tolist(),

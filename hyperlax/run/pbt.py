@@ -6,7 +6,8 @@ bottom `quantile_fraction` exploits one of the top `quantile_fraction`, drawn at
 take a copy of that sample's whole lane state (parameters, optimizer state, env states, buffers,
 keys) and its hyperparameters; then it explores: each float hyperparameter the recipe samples is
 redrawn from its distribution with probability `resample_probability`, else multiplied by one of
-`perturbation_factors`, and kept inside the distribution's bounds. Draws come from a generator
+`perturbation_factors` (a categorical one moves to a neighbouring value), and kept inside the
+distribution's bounds (Ray does not bound them; a gamma above 1 would diverge). Draws come from a generator
 seeded by (sweep seed, the unit's first sample id, interval), so a resumed sweep decides the same.
 """
 
@@ -18,7 +19,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from hyperlax.space.distributions import Distribution
+from hyperlax.space.distributions import Categorical, Distribution
 
 
 class Options(NamedTuple):
@@ -85,6 +86,10 @@ def explore(settings: Options, hyperparams: dict[str, float], rng: np.random.Gen
         dist = settings.distributions[key]
         if rng.random() < settings.resample_probability:
             value = float(dist.from_unit(float(rng.random())))
+        elif isinstance(dist, Categorical):  # a neighbouring value, as Ray does for lists
+            values = sorted(dist.values)
+            nearest = int(np.argmin([abs(v - hyperparams[key]) for v in values]))
+            value = values[int(np.clip(nearest + rng.choice([-1, 1]), 0, len(values) - 1))]
         else:
             value = hyperparams[key] * float(rng.choice(settings.perturbation_factors))
         low, high = bounds(dist)
@@ -94,8 +99,10 @@ def explore(settings: Options, hyperparams: dict[str, float], rng: np.random.Gen
 
 def bounds(dist: Distribution) -> tuple[float, float]:
     """The smallest and largest value the distribution draws (±inf when unbounded)."""
-    low, high = dist.from_unit(0.0), dist.from_unit(1.0 - 1e-12)
-    return (float(min(low, high)), float(max(low, high))) if np.isfinite([low, high]).all() else (-np.inf, np.inf)
+    if isinstance(dist, Categorical):
+        return float(min(dist.values)), float(max(dist.values))
+    domain = getattr(dist, "domain", None)
+    return (float(domain[0]), float(domain[1])) if domain is not None else (-np.inf, np.inf)
 
 
 def schedule(lineage: Sequence[dict[str, Any]], sample_id: int) -> tuple[int, list[tuple[int, dict[str, Any]]]]:
