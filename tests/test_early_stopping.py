@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jax
 import numpy as np
 import pytest
 
@@ -219,3 +220,37 @@ def test_wandb_early_terminate_runs_with_its_bands(recipe, tmp_path):
     assert summary["num_finished_samples"] == 5 and summary["compile_count"] == 1
     assert summary["num_stopped_samples"] >= 1
     assert json.loads((root / "sweep.json").read_text())["arguments"]  # recorded like any sweep
+
+
+class StopSampleZero:
+    """A rule that stops sample 0 at its first milestone, so sample 2 starts while sample 1 goes on."""
+
+    def stops(self, sample, curves):
+        return sample == 0
+
+    def state(self):
+        return None
+
+    def restore(self, state):
+        pass
+
+
+def test_an_off_policy_lane_refilled_mid_run_equals_its_solo_run():
+    from hyperlax.algos import dqn
+    from hyperlax.envs import make_env
+    from hyperlax.run.executor import Executor, Scheduler
+    from tests.lanes import tiny_config
+    from tests.test_dqn import LANES_HP, TINY
+
+    config = tiny_config("dqn_mlp", "gymnax.cartpole", {**TINY, "training": {**TINY["training"], "num_evaluations": 4}})
+    env, extents = make_env(config["env"]), {"s": dqn.padded_extents([config])}
+    pool = Executor(dqn.ALGORITHM, config, env, 1, 0, extents, scheduler=Scheduler(StopSampleZero()))
+    together = pool.run_unit(Unit("s", (0, 1, 2), 2), LANES_HP)
+    assert together.output.status == ["stopped", "finished", "finished"] and pool.compile_count == 1
+    assert together.output.env_steps[:, 0].tolist() == [16, 64, 64]
+    solo = Executor(dqn.ALGORITHM, config, env, 1, 0, extents)
+    for i in (1, 2):
+        alone = solo.run_unit(Unit("s", (i,), 1), [LANES_HP[i]]).output
+        for got, want in zip(jax.tree.leaves((together.output.params, together.output.opt_state)), jax.tree.leaves((alone.params, alone.opt_state))):
+            np.testing.assert_allclose(got[i], want[0], atol=1e-5)
+        np.testing.assert_allclose(together.output.returns[i], alone.returns[0], atol=1e-4)

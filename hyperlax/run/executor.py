@@ -124,6 +124,13 @@ class Executor:
         configs = [flatten(config_for(self.base_config, sample)) for sample in samples]
         return jax.tree.map(np.asarray, lane_hparams(self.algo, configs))
 
+    def inputs(self, samples: Sequence[dict[str, Any]], sample_ids: Sequence[int], lanes: int):
+        """Per lane: traced hyperparameters and keys of a unit's first step (lanes past the samples
+        repeat the last one, as padding)."""
+        padded = [min(j, len(samples) - 1) for j in range(lanes)]
+        per_lane = lambda v: np.repeat(v[padded], self.num_seeds)  # noqa: E731
+        return jax.tree.map(per_lane, self._hparams(samples)), self._keys([sample_ids[i] for i in padded])
+
     def _keys(self, sample_ids: Sequence[int]) -> jax.Array:
         """The keys of the lanes of the given samples (num_seeds lanes each)."""
         ids = jnp.repeat(jnp.asarray(sample_ids, jnp.int32), self.num_seeds)
@@ -209,8 +216,7 @@ class Executor:
         pool = Pool.start(len(samples), slots)
         hparams = {k: v[pool.occupant] for k, v in table.items()}  # per slot; PBT changes its rows
         step, shapes = self._compile(
-            unit, config_for(self.base_config, samples[0]), jax.tree.map(lambda v: np.repeat(v, seeds), hparams),
-            self._keys([unit.sample_ids[i] for i in pool.occupant]),
+            unit, config_for(self.base_config, samples[0]), *self.inputs(samples, unit.sample_ids, unit.lanes)
         )
         path = checkpoint.path_of(directory, unit.sample_ids, unit.lanes) if directory is not None else None
         per_seeds = lambda s: jax.ShapeDtypeStruct((seeds,) + s.shape[1:], s.dtype)  # noqa: E731
