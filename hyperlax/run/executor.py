@@ -306,7 +306,7 @@ class Executor:
         """End the samples that finished, diverged or are stopped (their slots take the next samples),
         then let PBT exploit and explore; returns the budget (env steps per seed) this step settled."""
         curves = {
-            s: np.nanmean(record.returns[s * seeds : (s + 1) * seeds, : pool.reached[s]], axis=0).tolist()
+            s: np.mean(record.returns[s * seeds : (s + 1) * seeds, : pool.reached[s]], axis=0).tolist()
             for s in range(len(pool.status)) if pool.reached[s]
         }
         budget, ending = 0, []
