@@ -8,8 +8,9 @@ device between steps; only each segment's metrics come back. Each training's key
 fold_in(fold_in(PRNGKey(seed), sample_id), seed_index), so a lane's result does not depend on its
 batch or position. A structure's array sizes (`extents`, the largest paddable values among the
 sweep's samples of that structure) are fixed when it compiles. Padded lanes repeat the last real
-sample and are dropped from the output. A lane whose parameters or evaluation become non-finite
-is diverged: its returns are NaN from that milestone on; the other lanes are unaffected.
+sample and are dropped from the output; over several devices the lane axis is sharded
+(run/devices.py) and padded to split evenly. A lane whose parameters or evaluation become
+non-finite is diverged: its returns are NaN from that milestone on; the other lanes are unaffected.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from hyperlax.envs import EnvSpec
 from hyperlax.plan import Unit
 from hyperlax import store
 from hyperlax.run import checkpoint
+from hyperlax.run.devices import LaneSharding, padded_lanes
 from hyperlax.errors import OutOfMemoryError
 from hyperlax.run.memory import MiB, is_out_of_memory
 
@@ -89,13 +91,16 @@ class Executor:
         extents: dict[str, dict[str, int]],
         checkpoint_every: int = 0,
         fingerprint: str = "",
+        devices: Sequence[jax.Device] = (),
     ):
         """`extents` maps each unit structure to the array sizes it compiles with; every
         `checkpoint_every` segments (0: never) a unit's lanes are saved under its batch directory,
-        tagged with the sweep's `fingerprint`."""
+        tagged with the sweep's `fingerprint`; the lanes are sharded over `devices` (default: the
+        first local device)."""
         self.algo, self.base_config, self.env = algo, base_config, env
         self.num_seeds, self.seed, self.extents = num_seeds, seed, extents
         self.checkpoint_every, self.fingerprint = checkpoint_every, fingerprint
+        self.sharding = LaneSharding(devices or jax.local_devices()[:1])
         training = base_config["training"]
         self.milestones = milestones(training["total_timesteps"], training["num_evaluations"])
         self.compiled: dict[tuple[str, int], Any] = {}
@@ -120,19 +125,22 @@ class Executor:
         if key not in self.compiled:
             extents = self.extents[unit.structure]
             if self.algo.lane_bytes is not None:
-                estimate = unit.lanes * self.num_seeds * self.algo.lane_bytes(config, self.env, extents)
-                log.info("compiling for %d lanes x %d seeds, memory estimate %.0f MiB", unit.lanes, self.num_seeds, estimate / MiB)
+                per_device = keys.shape[0] // self.sharding.count * self.algo.lane_bytes(config, self.env, extents)
+                log.info(
+                    "compiling for %d lanes x %d seeds on %d device(s), memory estimate %.0f MiB per device",
+                    keys.shape[0] // self.num_seeds, self.num_seeds, self.sharding.count, per_device / MiB,
+                )
             segments = self.algo.make_segments(config, self.env, extents)
             shapes = jax.eval_shape(jax.vmap(segments.init, axis_name=LANES), hparams, keys)
             fresh = jax.ShapeDtypeStruct(keys.shape[:1], jnp.bool_)
             start = time.perf_counter()
-            compiled = jax.jit(lane_step(segments), donate_argnums=0).lower(shapes, hparams, keys, fresh, jnp.int32(0)).compile()
+            compiled = self.sharding.jit(lane_step(segments)).lower(shapes, hparams, keys, fresh, jnp.int32(0)).compile()
             self.compile_s += time.perf_counter() - start
             self.compile_count += 1
             stats = compiled.memory_analysis()
             if stats is not None:
                 needs = stats.argument_size_in_bytes + stats.output_size_in_bytes + stats.temp_size_in_bytes
-                log.info("compiled in %.1fs; XLA plans %.0f MiB", time.perf_counter() - start, needs / MiB)
+                log.info("compiled in %.1fs; XLA plans %.0f MiB per device", time.perf_counter() - start, needs / MiB)
             self.compiled[key] = (compiled, shapes)
         return self.compiled[key]
 
@@ -176,11 +184,12 @@ class Executor:
         )
 
     def _run(self, unit: Unit, samples, directory: Path | None, on_segment) -> UnitResult:
-        hparams, keys = self._inputs(samples, unit.sample_ids, unit.lanes)
+        lanes = padded_lanes(unit.lanes, self.num_seeds, self.sharding.count)
+        hparams, keys = self._inputs(samples, unit.sample_ids, lanes)
         step, shapes = self._compile(unit, config_for(self.base_config, samples[0]), hparams, keys)
         num_lanes, num_segments = keys.shape[0], len(self.milestones)
         header = {
-            "fingerprint": self.fingerprint, "sample_ids": list(unit.sample_ids), "lanes": unit.lanes,
+            "fingerprint": self.fingerprint, "sample_ids": list(unit.sample_ids), "lanes": lanes,
             "num_seeds": self.num_seeds, "milestones": self.milestones,
         }
         path = checkpoint.path_of(directory, unit.sample_ids, unit.lanes) if directory is not None else None
