@@ -8,6 +8,7 @@ Batches run here, on the local devices, or with --ray as Ray tasks (run/ray_batc
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import platform
@@ -174,6 +175,11 @@ def fitting_batch_size(
         size, per_lane / memory.MiB, settings.num_seeds, free / memory.MiB, count,
     )
     return size
+
+
+def cluster(settings: Settings) -> contextlib.AbstractContextManager:
+    """Connected to the Ray cluster of --ray while inside (nothing to do without --ray)."""
+    return contextlib.nullcontext() if settings.ray == "off" else ray_batches().connected(settings.ray)
 
 
 def ray_batches():
