@@ -22,7 +22,7 @@ from hyperlax import config, store
 from hyperlax.errors import SweepError
 from hyperlax.lock import SweepLock
 from hyperlax.recipes import Recipe, load_recipe
-from hyperlax.run.loop import Prepared, Settings, execute, prepare, start, summary_table
+from hyperlax.run.loop import Prepared, Settings, cluster, execute, prepare, start, summary_table
 
 # Sections that hold one value per sweep (the env is built once; milestones come from training).
 PER_SWEEP_SECTIONS = ("env", "training")
@@ -133,7 +133,7 @@ def launch(
     """
     prepared = prepare(recipe, samples, settings, source)
     arguments = {**arguments, "hparam_batch_size": prepared.settings.hparam_batch_size}  # "auto" resolved
-    with SweepLock(root):
+    with cluster(settings), SweepLock(root):  # a Ray cluster that cannot be reached stops it before any writing
         store.remove_temp_files(root)
         if stored is None:
             start(root, prepared, arguments, resume=False)

@@ -7,12 +7,15 @@ Prints one JSON object. Samples are Sobol draws of the recipe's search space res
 - mixed ("M16", PPO): the floats and the paddable integers (rollout_length, num_envs,
   update_epochs, num_minibatches; one architecture); run sequential, grouped (one batch per
   paddable combination) and padded (one batch, masked lanes).
-`segment_loop` compares the batched unit run segment by segment (the executor) with the same unit
+With `--devices 2,4,...` the batched plan also runs with its lanes sharded over that many local
+devices (mode `batched_on_<N>_devices`; on a CPU, force host devices with
+XLA_FLAGS=--xla_force_host_platform_device_count=N). `segment_loop` compares the batched unit run segment by segment (the executor) with the same unit
 in one compiled call, both compiled beforehand: what the segment loop costs, as a share of the
 batched wall time.
 
     python scripts/bench_sweep.py [--algo ppo_mlp|dqn_mlp|sac_mlp] [--case same-shape|mixed]
                                   [--num-samples 16] [--total-timesteps 100000] [--env gymnax.cartpole]
+                                  [--devices 2,4]
 """
 
 from __future__ import annotations
@@ -110,6 +113,7 @@ def main() -> None:
     parser.add_argument("--env", default=None, help="default: gymnax.pendulum for SAC, else gymnax.cartpole")
     parser.add_argument("--num-evaluations", type=int, default=None, help="default: the recipe's")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--devices", default="", help="device counts to shard the batched plan over, e.g. 2,4")
     args = parser.parse_args()
     jax.config.update("jax_enable_compilation_cache", False)  # every compile is paid, as on a fresh sweep
 
@@ -128,6 +132,8 @@ def main() -> None:
         modes["padded"] = Settings(hparam_batch_size=args.num_samples, **common)
     else:
         modes["batched"] = Settings(hparam_batch_size=args.num_samples, **common)
+    for count in filter(None, args.devices.split(",")):
+        modes[f"batched_on_{count}_devices"] = Settings(hparam_batch_size=args.num_samples, devices=int(count), **common)
     prepared = {mode: prepare(recipe, samples, settings, {"kind": "bench"}) for mode, settings in modes.items()}
     hp = recipe.base_config["algorithm"]["hyperparam"]
     result = {
@@ -138,7 +144,7 @@ def main() -> None:
         "total_timesteps": args.total_timesteps,
         "num_evaluations": prepared["sequential"].base_config["training"]["num_evaluations"],
         "paddable": "drawn per sample" if args.case == "mixed" else {k: hp[k.rsplit(".", 1)[1]] for k in algo.paddable},
-        "device": f"{jax.devices()[0].platform}: {jax.devices()[0].device_kind}",
+        "device": f"{jax.devices()[0].platform}: {jax.devices()[0].device_kind} (x{jax.local_device_count()})",
         "cpu_count": os.cpu_count(),
         "python": platform.python_version(),
         "jax": jax.__version__,

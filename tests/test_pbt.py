@@ -16,6 +16,7 @@ from hyperlax.config import flatten, merge
 from hyperlax.envs import make_env
 from hyperlax.recipes import load_recipe
 from hyperlax.run import pbt
+from hyperlax.run.devices import LaneSharding
 from hyperlax.run.executor import lane_step
 from hyperlax.space import LogUniform, Uniform
 
@@ -67,7 +68,7 @@ def test_exploit_copies_every_leaf_of_a_lane_state_replay_buffer_included():
     still = Segments(segments.init, lambda state, hp, until: (state, SegmentMetrics(jnp.float32(0), until, until)))
     hparams = lane_hparams(recipe.algorithm, [flatten(config)] * 3)
     keys = jax.random.split(jax.random.PRNGKey(0), 3)
-    step = jax.jit(lane_step(still))
+    step = LaneSharding(jax.local_devices()[:1]).jit(lane_step(still))
     state = jax.jit(jax.vmap(segments.init))(hparams, keys)
     state = jax.tree.map(lambda x: x.at[2].set(~x[2]) if x.dtype == bool else x.at[2].add(1), state)  # lane 2 differs
     fresh, until = jnp.zeros(3, bool), jnp.zeros(3, jnp.int32)

@@ -8,12 +8,14 @@ device between steps; only each segment's metrics come back. Each training's key
 fold_in(fold_in(PRNGKey(seed), sample_id), seed_index), so a lane's result does not depend on its
 batch or position. A structure's array sizes (`extents`, the largest paddable values among the
 sweep's samples of that structure) are fixed when it compiles. Padded lanes repeat the last real
-sample and are dropped from the output. A lane whose parameters or evaluation become non-finite
-is diverged: its returns are NaN from that milestone on; the other lanes are unaffected.
+sample and are dropped from the output; over several devices the lane axis is sharded
+(run/devices.py) and padded to split evenly. A lane whose parameters or evaluation become
+non-finite is diverged: its returns are NaN from that milestone on; the other lanes are unaffected.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -31,6 +33,7 @@ from hyperlax.envs import EnvSpec
 from hyperlax.plan import Unit
 from hyperlax import store
 from hyperlax.run import checkpoint, pbt
+from hyperlax.run.devices import LaneSharding, padded_lanes
 from hyperlax.run.pool import DIVERGED, FINISHED, RUNNING, STOPPED, Pool
 from hyperlax.errors import OutOfMemoryError
 from hyperlax.run.memory import MiB, is_out_of_memory
@@ -101,13 +104,16 @@ class Executor:
         checkpoint_every: int = 0,
         fingerprint: str = "",
         scheduler: Scheduler = Scheduler(),
+        devices: Sequence[jax.Device] = (),
     ):
         """`extents` maps each unit structure to the array sizes it compiles with; every
         `checkpoint_every` segments (0: never) a unit's lanes are saved under its batch directory,
-        tagged with the sweep's `fingerprint`."""
+        tagged with the sweep's `fingerprint`; the lanes are sharded over `devices` (default: the
+        first local device)."""
         self.algo, self.base_config, self.env = algo, base_config, env
         self.num_seeds, self.seed, self.extents = num_seeds, seed, extents
         self.checkpoint_every, self.fingerprint = checkpoint_every, fingerprint
+        self.sharding = LaneSharding(devices or jax.local_devices()[:1])
         training = base_config["training"]
         self.milestones = milestones(training["total_timesteps"], training["num_evaluations"])
         self.scheduler = scheduler
@@ -143,20 +149,23 @@ class Executor:
         if key not in self.compiled:
             extents = self.extents[unit.structure]
             if self.algo.lane_bytes is not None:
-                estimate = unit.lanes * self.num_seeds * self.algo.lane_bytes(config, self.env, extents)
-                log.info("compiling for %d lanes x %d seeds, memory estimate %.0f MiB", unit.lanes, self.num_seeds, estimate / MiB)
+                per_device = keys.shape[0] // self.sharding.count * self.algo.lane_bytes(config, self.env, extents)
+                log.info(
+                    "compiling for %d lanes x %d seeds on %d device(s), memory estimate %.0f MiB per device",
+                    keys.shape[0] // self.num_seeds, self.num_seeds, self.sharding.count, per_device / MiB,
+                )
             segments = self.algo.make_segments(config, self.env, extents)
             shapes = jax.eval_shape(jax.vmap(segments.init, axis_name=LANES), hparams, keys)
             lanes = keys.shape[:1]
             fresh, until, source = (jax.ShapeDtypeStruct(lanes, dtype) for dtype in (jnp.bool_, jnp.int32, jnp.int32))
             start = time.perf_counter()
-            compiled = jax.jit(lane_step(segments), donate_argnums=0).lower(shapes, hparams, keys, fresh, until, source).compile()
+            compiled = self.sharding.jit(lane_step(segments)).lower(shapes, hparams, keys, fresh, until, source).compile()
             self.compile_s += time.perf_counter() - start
             self.compile_count += 1
             stats = compiled.memory_analysis()
             if stats is not None:
                 needs = stats.argument_size_in_bytes + stats.output_size_in_bytes + stats.temp_size_in_bytes
-                log.info("compiled in %.1fs; XLA plans %.0f MiB", time.perf_counter() - start, needs / MiB)
+                log.info("compiled in %.1fs; XLA plans %.0f MiB per device", time.perf_counter() - start, needs / MiB)
             self.compiled[key] = (compiled, shapes)
         return self.compiled[key]
 
@@ -206,17 +215,18 @@ class Executor:
         )
 
     def _run(self, unit: Unit, samples, directory: Path | None, on_segment) -> UnitResult:
-        seeds, slots = self.num_seeds, unit.lanes
+        seeds = self.num_seeds
+        slots = padded_lanes(unit.lanes, seeds, self.sharding.count)  # slots of seeds lanes each
         table = self._hparams(samples)  # per sample
         lanes_of = lambda slot: np.arange(slot * seeds, (slot + 1) * seeds)  # noqa: E731
         header = {
-            "fingerprint": self.fingerprint, "sample_ids": list(unit.sample_ids), "lanes": unit.lanes,
+            "fingerprint": self.fingerprint, "sample_ids": list(unit.sample_ids), "lanes": slots,
             "num_seeds": seeds, "milestones": self.milestones,
         }
         pool = Pool.start(len(samples), slots)
         hparams = {k: v[pool.occupant] for k, v in table.items()}  # per slot; PBT changes its rows
         step, shapes = self._compile(
-            unit, config_for(self.base_config, samples[0]), *self.inputs(samples, unit.sample_ids, unit.lanes)
+            unit, config_for(self.base_config, samples[0]), *self.inputs(samples, unit.sample_ids, slots)
         )
         path = checkpoint.path_of(directory, unit.sample_ids, unit.lanes) if directory is not None else None
         per_seeds = lambda s: jax.ShapeDtypeStruct((seeds,) + s.shape[1:], s.dtype)  # noqa: E731
@@ -225,6 +235,8 @@ class Executor:
         finals: dict[int, Any] = {}  # per sample that ended: its (params, opt_state), [seeds, ...] leaves
         lineage: list[dict[str, Any]] = []
         source = np.arange(slots * seeds)
+        rule = copy.deepcopy(self.scheduler.rule)  # each unit decides over its own samples only
+        settled = 0  # env steps (over seeds) of the unit's budget taken or given up by a stop
         if restored is None:  # every lane starts fresh (init inside the first step)
             state = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
             record, done = checkpoint.Record.empty(len(samples) * seeds, len(self.milestones)), 0
@@ -234,7 +246,9 @@ class Executor:
             state, record, done, host, finals = restored
             pool = Pool.from_json(host["pool"])
             hparams = {k: np.asarray(v, table[k].dtype) for k, v in host["hparams"].items()}
-            lineage, source = host["lineage"], np.asarray(host["source"])
+            lineage, source, settled = host["lineage"], np.asarray(host["source"]), host["settled"]
+            if rule is not None:
+                rule.restore(host["rule"])
             log.info("%s: continuing from its checkpoint after step %d", directory.name, done)
         saved = done
         while pool.busy():
@@ -270,7 +284,8 @@ class Executor:
                 record.env_steps[rows] = env_steps[lanes]
                 pool.reached[sample] = index + 1
                 reached.append((sample, slot, index))
-            budget = self._decide(pool, record, reached, state, finals, seeds, lineage, hparams, table, unit, source)
+            budget = self._decide(pool, record, reached, state, finals, rule, lineage, hparams, table, unit, source)
+            settled += budget * seeds
             if on_segment is not None and reached:
                 returns = np.stack([record.returns[s * seeds : (s + 1) * seeds, i] for s, _, i in reached])
                 on_segment(Segment(budget * seeds, returns))
@@ -280,13 +295,14 @@ class Executor:
             if self.checkpoint_every and done % self.checkpoint_every == 0:
                 host = {
                     "pool": pool.to_json(), "hparams": {k: v.tolist() for k, v in hparams.items()},
-                    "lineage": lineage, "source": source.tolist(),
+                    "lineage": lineage, "source": source.tolist(), "settled": settled,
+                    "rule": None if rule is None else rule.state(),
                 }
                 checkpoint.save(path, {**header, **progress, "host": host}, jax.device_get(state), record, finals)
                 saved = done
             store.write_json(directory / "progress.json", {
                 "sample_ids": list(unit.sample_ids), "num_segments": len(self.milestones), **progress,
-                "status": dict(zip(map(str, unit.sample_ids), pool.status)),
+                "status": dict(zip(map(str, unit.sample_ids), pool.status)), "env_steps_settled": settled,
                 "returns": [record.returns[s * seeds : (s + 1) * seeds, i].tolist() for s, _, i in reached],
                 "checkpoint_segments_done": saved,
             })
@@ -302,9 +318,10 @@ class Executor:
         self.slots += result.slots
         return result
 
-    def _decide(self, pool, record, reached, state, finals, seeds, lineage, hparams, table, unit, source) -> int:
+    def _decide(self, pool, record, reached, state, finals, rule, lineage, hparams, table, unit, source) -> int:
         """End the samples that finished, diverged or are stopped (their slots take the next samples),
         then let PBT exploit and explore; returns the budget (env steps per seed) this step settled."""
+        seeds = self.num_seeds
         curves = {
             s: np.mean(record.returns[s * seeds : (s + 1) * seeds, : pool.reached[s]], axis=0).tolist()
             for s in range(len(pool.status)) if pool.reached[s]
@@ -317,7 +334,7 @@ class Executor:
                 ending.append((sample, slot, DIVERGED))
             elif index >= self.last:
                 ending.append((sample, slot, FINISHED))
-            elif self.scheduler.rule is not None and self.scheduler.rule.stops(sample, curves):
+            elif rule is not None and rule.stops(sample, curves):
                 ending.append((sample, slot, STOPPED))
         for sample, slot, status in ending:  # keep their final state before their slots take new samples
             lanes = slot * seeds + np.arange(seeds)
@@ -375,9 +392,9 @@ class Executor:
 
 
 def lane_step(segments: Segments) -> Callable:
-    """The unit's step `(state, hparams, keys, fresh, until, source) -> (state, metrics, finite)` over
-    lanes: each lane first takes the state of lane `source` (itself, unless PBT copies another's),
-    lanes marked fresh start anew from `init`, then every lane advances to its own `until` env steps."""
+    """The unit's step `(state, hparams, keys, fresh, until) -> (state, metrics, finite)` over lanes:
+    lanes marked fresh start anew from `init`, then every lane advances to its own `until` env steps
+    (`LaneSharding.jit` adds PBT's copies of lane states in front)."""
 
     def one_lane(state, hparams, key, fresh, until):
         state = jax.lax.cond(
@@ -386,9 +403,7 @@ def lane_step(segments: Segments) -> Callable:
         state, metrics = segments.advance(state, hparams, until)
         return state, metrics, all_finite(state["params"]) & jnp.isfinite(metrics.episode_return)
 
-    def step(state, hparams, keys, fresh, until, source):
-        copies = jnp.any(source != jnp.arange(source.shape[0]))
-        state = jax.lax.cond(copies, lambda: jax.tree.map(lambda x: x[source], state), lambda: state)
+    def step(state, hparams, keys, fresh, until):
         return jax.vmap(one_lane, axis_name=LANES)(state, hparams, keys, fresh, until)
 
     return step

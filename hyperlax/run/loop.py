@@ -3,10 +3,12 @@
 Batches that already have success.txt are skipped; a batch directory without it is discarded and
 re-run, continuing from its checkpoint when one matches. results.csv is rewritten after every
 batch, so a crash loses at most the segments since the last checkpoint of the batch in flight.
+Batches run here, on the local devices, or with --ray as Ray tasks (run/ray_batches.py).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import platform
@@ -23,15 +25,15 @@ from rich.table import Table
 
 from hyperlax import store
 from hyperlax.algos import ALGORITHMS
+from hyperlax.algos.common import milestones
 from hyperlax.algos.interface import check_segments
 from hyperlax.config import flatten, merge
 from hyperlax.envs import EnvSpec, make_env
-from hyperlax.errors import SweepError
+from hyperlax.errors import SweepError, UserError
 from hyperlax.lock import LOCK
 from hyperlax.plan import Batch, fingerprint, make_plan, members, structure_of
 from hyperlax.recipes import Recipe
-from hyperlax.algos.common import milestones
-from hyperlax.run import memory, pbt, stopping
+from hyperlax.run import devices, memory, pbt, stopping
 from hyperlax.run.executor import Executor, Scheduler, Segment, config_for, params_by_leaf
 
 log = logging.getLogger("hyperlax")
@@ -85,6 +87,14 @@ class Settings:
     quantile_fraction: float = _option(0.25, "PBT: fraction of the population that exploits, and that is exploited.")
     resample_probability: float = _option(0.25, "PBT: probability of redrawing a value from its distribution instead of perturbing it.")
     perturbation_factors: tuple[float, ...] = _option((1.2, 0.8), "PBT: factors a perturbed value is multiplied by, one drawn at random.")
+    devices: int | Literal["all"] = _option(
+        1, "Local devices (GPUs, or CPU devices) that each batch's lanes are sharded over: a number, or all; lane "
+        "counts are padded to split evenly, results do not change. With --ray: the GPUs each batch's task asks for."
+    )
+    ray: str = _option(
+        "off", "Run each batch as a Ray task: auto (a running cluster), local (start one here), a cluster "
+        "address (host:6379, ray://host:10001), or off. The output root must be on a filesystem every node shares."
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,6 +127,13 @@ def prepare(recipe: Recipe, samples: list[dict[str, Any]], settings: Settings, s
         raise ValueError(f"--num-seeds must be at least 1, got {settings.num_seeds}")
     if settings.checkpoint_every < 0:
         raise ValueError(f"--checkpoint-every must be 0 (no checkpoints) or positive, got {settings.checkpoint_every}")
+    if settings.ray == "off":
+        devices.resolve(settings.devices)
+    elif isinstance(settings.devices, bool) or not isinstance(settings.devices, int) or settings.devices < 1:
+        raise ValueError(
+            f"--devices with --ray is the number of GPUs each batch's task asks for: a positive integer, got "
+            f"{settings.devices!r}"
+        )
     algo = recipe.algorithm
     for sample_id, sample in enumerate(samples):
         try:
@@ -196,18 +213,39 @@ def fitting_batch_size(
     algo: Any, base_config: dict[str, Any], env: EnvSpec, samples: list[dict[str, Any]], structural: list[str],
     settings: Settings,
 ) -> int:
-    """The largest batch whose memory estimate (its largest structure, padded to every sample's extents) fits."""
+    """The largest batch whose memory estimate (its largest structure, padded to every sample's extents)
+    fits every device its lanes are sharded over (with --ray: those of a task, measured on a worker)."""
     configs = [config_for(base_config, s) for s in samples]
     extents = algo.padded_extents(configs)
     one_per_structure = {structure_of(s, structural): c for s, c in zip(samples, configs)}
     per_lane = max(memory.lane_bytes(algo, c, env, extents) for c in one_per_structure.values())
-    free = memory.available_bytes()
-    size = memory.auto_batch_size(per_lane, settings.num_seeds, len(samples), free)
+    if settings.ray == "off":
+        used = devices.resolve(settings.devices)
+        free, count = memory.available_bytes(used), len(used)
+    else:
+        free, count = ray_batches().worker_memory(settings)
+    size = memory.auto_batch_size(per_lane, settings.num_seeds, len(samples), free, count)
     log.info(
-        "--hparam-batch-size auto: %d (%.1f MiB per lane x %d seeds, %.0f MiB available)",
-        size, per_lane / memory.MiB, settings.num_seeds, free / memory.MiB,
+        "--hparam-batch-size auto: %d (%.1f MiB per lane x %d seeds, %.0f MiB available on each of %d device(s))",
+        size, per_lane / memory.MiB, settings.num_seeds, free / memory.MiB, count,
     )
     return size
+
+
+def cluster(settings: Settings) -> contextlib.AbstractContextManager:
+    """Connected to the Ray cluster of --ray while inside (nothing to do without --ray)."""
+    return contextlib.nullcontext() if settings.ray == "off" else ray_batches().connected(settings.ray)
+
+
+def ray_batches():
+    """The Ray driver module (run/ray_batches.py), imported only for --ray: Ray is an optional dependency."""
+    try:
+        from hyperlax.run import ray_batches as module
+    except ModuleNotFoundError as err:
+        if err.name != "ray":
+            raise
+        raise UserError("--ray needs Ray on this machine and every node: pip install 'hyperlax[ray]'") from None
+    return module
 
 
 def make_executor(prepared: Prepared) -> Executor:
@@ -217,6 +255,7 @@ def make_executor(prepared: Prepared) -> Executor:
     return Executor(
         prepared.recipe.algorithm, config, make_env(config["env"]), settings.num_seeds, settings.seed,
         prepared.extents, settings.checkpoint_every, prepared.fingerprint, prepared.scheduler,
+        devices.resolve(settings.devices),
     )
 
 
@@ -278,8 +317,8 @@ def execute(
     console = console or Console(stderr=True)
     metric = metric or DEFAULT_METRIC
     started = time.perf_counter()
-    executor = make_executor(prepared)
-    steps = executor.milestones
+    training = prepared.base_config["training"]
+    steps = milestones(training["total_timesteps"], training["num_evaluations"])
     keys = list(prepared.samples[0]) if prepared.samples else []
     todo = [b for b in prepared.plan if not store.is_complete(root / "samples" / b.name)]
     skipped = len(prepared.plan) - len(todo)
@@ -297,24 +336,32 @@ def execute(
             "batches", total=per_sample * len(prepared.samples), completed=per_sample * len(finished), best=best.text()
         )
 
-        def on_segment(segment: Segment) -> None:
-            best.update(segment.returns.mean(axis=1))
-            progress.update(task, advance=segment.budget, best=best.text())
+        def advance(env_steps: int, returns: np.ndarray, description: str | None = None) -> None:
+            """Count `env_steps` more; `returns`: samples' mean returns at a milestone they reached."""
+            best.update(returns)
+            progress.update(task, advance=env_steps, best=best.text(), description=description)
 
-        for batch in todo:
-            directory = root / "samples" / batch.name
-            if store.discard_incomplete(directory):
-                log.warning("%s had no success.txt: discarded (its checkpoint kept), running it again", batch.name)
-            progress.update(task, description=f"{batch.name} ({len(batch.sample_ids)} samples)")
-            run_batch(executor, batch, prepared.samples, directory, on_segment)
-            if not prepared.settings.keep_checkpoints:
-                store.remove_checkpoint(directory)
-            store.write_results_csv(root, store.collect_results(root), keys)
+        def on_segment(segment: Segment) -> None:
+            advance(segment.budget, segment.returns.mean(axis=1))
+
+        if prepared.settings.ray != "off":
+            work = ray_batches().run_batches(root, prepared, todo, advance)
+        else:
+            work = make_executor(prepared)
+            for batch in todo:
+                directory = root / "samples" / batch.name
+                if store.discard_incomplete(directory):
+                    log.warning("%s had no success.txt: discarded (its checkpoint kept), running it again", batch.name)
+                progress.update(task, description=f"{batch.name} ({len(batch.sample_ids)} samples)")
+                run_batch(work, batch, prepared.samples, directory, on_segment)
+                if not prepared.settings.keep_checkpoints:
+                    store.remove_checkpoint(directory)
+                store.write_results_csv(root, store.collect_results(root), keys)
     rows = store.collect_results(root)
     store.write_results_csv(root, rows, keys)
     if prepared.scheduler.pbt is not None:
         store.write_lineage_csv(root)
-    summary = summarize(rows, executor, time.perf_counter() - started, len(prepared.plan), skipped, metric)
+    summary = summarize(rows, work, time.perf_counter() - started, len(prepared.plan), skipped, metric)
     summary["env_steps_full_budget"] = per_sample * len(prepared.samples)
     store.write_json(root / "summary.json", summary)
     diverged = [r["sample_id"] for r in rows if r["status"] == "diverged"]
@@ -369,6 +416,7 @@ def run_batch(
         "compiles": executor.compile_count - compiles,
         "env_steps": executor.env_steps - env_steps,
         "padding_fraction": round(1.0 - (executor.env_steps - env_steps) / (executor.slots - slots), 4),
+        "devices": executor.sharding.count,
         "status": {str(i): s for i, s in zip(batch.sample_ids, status)},
         "env_steps_per_sample": {str(i): s for i, s in zip(batch.sample_ids, steps)},
         "units": [
@@ -388,8 +436,10 @@ def run_batch(
 
 
 def summarize(
-    rows: list[dict[str, Any]], executor: Executor, wall_s: float, num_batches: int, skipped: int, metric: dict[str, str]
+    rows: list[dict[str, Any]], executor: Any, wall_s: float, num_batches: int, skipped: int, metric: dict[str, str]
 ) -> dict[str, Any]:
+    """The summary; `executor` counts the work (compile_count, compile_s, segments_run, env_steps,
+    slots): the local Executor, or the Ray tasks' totals."""
     sign = -1.0 if metric["goal"] == "maximize" else 1.0
     ranked = sorted(
         (r for r in rows if r["status"] == "finished"),

@@ -3,13 +3,15 @@
 Each algorithm estimates the bytes one lane keeps while training (`lane_bytes`: parameters,
 optimizer state, rollout or replay buffer, env states, one minibatch's activations); one without an
 estimate is measured by XLA's memory analysis of one lane. A batch needs
-lanes x seeds times that. The estimate is logged before compiling; `--hparam-batch-size auto` picks
-the largest batch whose estimate fits half the memory available, the other half left to XLA's
-temporaries and the rest of the process.
+lanes x seeds times that, split evenly over the devices its lanes are sharded over. The estimate
+is logged before compiling; `--hparam-batch-size auto` picks the largest batch whose lanes fit half
+the memory available on every device, the other half left to XLA's temporaries and the rest of the
+process.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,18 +22,28 @@ from hyperlax.algos.common import LANES
 from hyperlax.algos.interface import Algorithm, lane_hparams
 from hyperlax.config import flatten
 from hyperlax.envs import EnvSpec
+from hyperlax.run.devices import padded_lanes
 
 
 MiB = 2**20
 SAFETY_FRACTION = 0.5
 
 
-def available_bytes() -> int:
-    """Free memory of the default device: device memory on an accelerator, RAM on the CPU."""
-    device = jax.devices()[0]
-    stats = device.memory_stats() if device.platform != "cpu" else None
-    if stats and "bytes_limit" in stats:
-        return int(stats["bytes_limit"] - stats.get("bytes_in_use", 0))
+def available_bytes(devices: Sequence[jax.Device] = ()) -> int:
+    """Free memory per device of `devices` (default: the first device): on accelerators the least
+    that any of them has; on the CPU, whose host devices share the RAM, an even share of it."""
+    devices = list(devices) or jax.devices()[:1]
+    if devices[0].platform != "cpu":
+        stats = [device.memory_stats() or {} for device in devices]
+        if all("bytes_limit" in s for s in stats):
+            return min(int(s["bytes_limit"] - s.get("bytes_in_use", 0)) for s in stats)
+    elif len(devices) > 1:
+        return _ram_bytes() // len(devices)
+    return _ram_bytes()
+
+
+def _ram_bytes() -> int:
+    """MemAvailable of /proc/meminfo."""
     for line in Path("/proc/meminfo").read_text().splitlines():
         if line.startswith("MemAvailable:"):
             return int(line.split()[1]) * 1024
@@ -41,9 +53,12 @@ def available_bytes() -> int:
     )
 
 
-def auto_batch_size(bytes_per_lane: int, num_seeds: int, num_samples: int, available: int) -> int:
-    """The largest batch (at most num_samples, at least 1) whose lanes fit the safe share of `available`."""
-    fits = int(available * SAFETY_FRACTION) // max(1, bytes_per_lane * num_seeds)
+def auto_batch_size(bytes_per_lane: int, num_seeds: int, num_samples: int, available: int, devices: int = 1) -> int:
+    """The largest batch (at most num_samples, at least 1) whose lanes x seeds, padded to split
+    evenly over `devices`, fit the safe share of `available` (bytes free on each device)."""
+    lanes = devices * (int(available * SAFETY_FRACTION) // max(1, bytes_per_lane))
+    step = padded_lanes(1, num_seeds, devices)  # batches of a multiple of it need no padding
+    fits = lanes // (num_seeds * step) * step or lanes // num_seeds
     return max(1, min(num_samples, fits))
 
 

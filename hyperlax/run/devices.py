@@ -1,0 +1,80 @@
+"""The local devices a sweep runs on, and a unit's lane axis sharded over them.
+
+`--devices all|N` takes the first N local devices of the default backend. A unit's lanes
+(samples x seeds) are split evenly over them with `jax.shard_map`: each device runs the unit's
+vmapped step on its own lanes, so the work that only some lanes need (`lax.pmax` over the lanes)
+is decided per device, and a lane computes what it computes on one device. The lane count is
+padded up until it divides evenly; padded lanes repeat the last sample and are dropped, like
+every padded lane. On one device the step compiles as it is.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+AXIS = "devices"  # the mesh axis the lanes are split over
+
+
+def resolve(devices: int | str) -> list[jax.Device]:
+    """The local devices `--devices` names: all of them, or the first N; ValueError if there are fewer."""
+    available = jax.local_devices()
+    if devices == "all":
+        return available
+    if isinstance(devices, bool) or not isinstance(devices, int) or devices < 1:
+        raise ValueError(f"--devices must be 'all' or a positive integer, got {devices!r}")
+    if devices > len(available):
+        raise ValueError(
+            f"--devices {devices}: this machine has {len(available)} {available[0].platform} device"
+            f"{'s' if len(available) > 1 else ''} ({', '.join(map(str, available))}); ask for at most "
+            f"{len(available)}, or all"
+        )
+    return available[:devices]
+
+
+def padded_lanes(lanes: int, num_seeds: int, count: int) -> int:
+    """The fewest samples, at least `lanes`, whose lanes x seeds split evenly over `count` devices."""
+    step = count // math.gcd(count, num_seeds)
+    return -(-lanes // step) * step
+
+
+class LaneSharding:
+    """A unit's step compiled over the devices, its lanes split evenly between them."""
+
+    def __init__(self, devices: Sequence[jax.Device]):
+        self.devices = list(devices)
+        self.mesh = Mesh(np.asarray(self.devices), (AXIS,))
+
+    @property
+    def count(self) -> int:
+        return len(self.devices)
+
+    def jit(self, step: Callable) -> Callable:
+        """`jax.jit` of the step `(state, hparams, keys, fresh, until, source)` (state donated): the
+        lanes first take the state of lane `source` (a gather over every device's lanes), then over
+        several devices each runs the vmapped step on its share of the lanes."""
+        lanes = PartitionSpec(AXIS)
+        if self.count == 1:
+            mapped = step
+        else:
+            # check_vma=False: the step's collectives run over the vmapped lane axis, which the
+            # varying-axes check of jax 0.10 rejects; no collective crosses the devices.
+            mapped = jax.shard_map(step, mesh=self.mesh, in_specs=(lanes,) * 5, out_specs=lanes, check_vma=False)
+
+        def program(state, hparams, keys, fresh, until, source):
+            copies = jnp.any(source != jnp.arange(source.shape[0]))
+            state = jax.lax.cond(copies, lambda: jax.tree.map(lambda x: x[source], state), lambda: state)
+            return mapped(state, hparams, keys, fresh, until)
+
+        if self.count == 1:
+            return jax.jit(program, donate_argnums=0)
+        sharded = NamedSharding(self.mesh, lanes)
+        return jax.jit(
+            program, donate_argnums=0, in_shardings=(sharded,) * 5 + (NamedSharding(self.mesh, PartitionSpec()),),
+            out_shardings=sharded,
+        )

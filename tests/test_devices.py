@@ -1,0 +1,56 @@
+"""The lane axis sharded over local devices (`--devices`): four host devices, forced in a subprocess
+(XLA_FLAGS must be set before jax starts), give the single-device run's results."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import jax
+import numpy as np
+
+from hyperlax.cli import main
+from hyperlax.run import memory
+from hyperlax.run.devices import padded_lanes
+from tests.conftest import write_recipe
+
+
+def test_lanes_are_padded_to_split_evenly_and_auto_batches_fit_every_device():
+    assert [padded_lanes(lanes, 1, 4) for lanes in (1, 3, 4, 5)] == [4, 4, 4, 8]
+    assert padded_lanes(3, 2, 4) == 4 and padded_lanes(3, 4, 4) == 3 and padded_lanes(3, 6, 4) == 4
+    assert padded_lanes(3, 1, 1) == 3
+    # 5 lanes fit each device: 20 over four of them; with 3 seeds, 4 samples (12 lanes, 3 per device)
+    assert memory.auto_batch_size(bytes_per_lane=100, num_seeds=1, num_samples=64, available=1000, devices=4) == 20
+    assert memory.auto_batch_size(bytes_per_lane=100, num_seeds=3, num_samples=64, available=1000, devices=4) == 4
+    cpu = jax.devices()[0]
+    assert memory.available_bytes([cpu, cpu]) <= 0.6 * memory.available_bytes([cpu])  # host devices share the RAM
+
+
+def rows(root):
+    with open(root / "results.csv") as f:
+        return [{k: v for k, v in row.items() if k != "wall_s"} for row in csv.DictReader(f)]
+
+
+def test_a_sweep_sharded_over_four_devices_equals_it_on_one(tmp_path):
+    recipe = write_recipe(tmp_path)
+    args = ["sweep-hp-samples", "--algo-and-network-config", str(recipe), "--env-config", "gymnax.cartpole",
+            "--num-samples", "3", "--hparam-batch-size", "3", "--total-timesteps", "256", "--num-evaluations", "1"]
+    assert main([*args, "--output-root", str(tmp_path / "one")]) == 0
+    env = {**os.environ, "XLA_FLAGS": f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count=4"}
+    sharded = subprocess.run(
+        [sys.executable, "-m", "hyperlax.cli", *args, "--devices", "all", "--output-root", str(tmp_path / "four")],
+        env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert sharded.returncode == 0, sharded.stderr[-3000:]
+
+    one, four = (tmp_path / name / "tiny_ppo" / "gymnax_cartpole" for name in ("one", "four"))
+    assert rows(four) == rows(one) and len(rows(one)) == 3
+    batch = "samples/batch_00000"
+    info = [json.loads((root / batch / "info.json").read_text()) for root in (one, four)]
+    assert [i["devices"] for i in info] == [1, 4]
+    assert info[1]["padding_fraction"] == 0.25  # 3 lanes padded to 4, one per device
+    with np.load(one / batch / "params.npz") as a, np.load(four / batch / "params.npz") as b:
+        assert sorted(a.files) == sorted(b.files)
+        for name in a.files:
+            np.testing.assert_allclose(b[name], a[name], rtol=0, atol=1e-6, err_msg=name)
