@@ -13,6 +13,7 @@
     checkpoint/    while the batch trains: its units' lane states (see run/checkpoint.py)
     success.txt    written last and atomically, with the sha256 of every other file; only directories with it count
   results.csv    one row per finished sample
+  study.log      the sweep's Optuna study (run/search.py)
   summary.json   end-of-run summary
 """
 
@@ -196,7 +197,8 @@ def remove_temp_files(root: Path) -> None:
 
 
 def read_batch_results(directory: Path) -> list[dict[str, Any]]:
-    """Per sample of a finished batch: its hyperparameters, final and best mean return, wall time."""
+    """Per sample of a finished batch: its hyperparameters, mean return (over seeds) at each
+    milestone, final and best mean return, wall time."""
     hparams = json.loads((directory / "hparams.json").read_text())
     info = json.loads((directory / "info.json").read_text())
     data = np.genfromtxt(directory / "metrics.csv", delimiter=",", names=True, ndmin=1)
@@ -211,6 +213,7 @@ def read_batch_results(directory: Path) -> list[dict[str, Any]]:
                 "directory": directory.name,
                 "hyperparams": hparams["hyperparams"][str(sample_id)],
                 "status": info.get("status", {}).get(str(sample_id), "finished"),
+                "milestone_returns": [float(r) for r in by_milestone],
                 "final_return": float(by_milestone[-1]),
                 "best_return": float(np.nanmax(by_milestone)) if np.isfinite(by_milestone).any() else float("nan"),
                 "wall_s": info["wall_s"],

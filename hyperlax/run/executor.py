@@ -105,6 +105,10 @@ class Executor:
         self.slots = 0
         self.segments_run = 0  # compiled steps called, over every unit
 
+    def forget(self, structure: str) -> None:
+        """Drop the structure's compiled functions (its extents changed)."""
+        self.compiled = {key: value for key, value in self.compiled.items() if key[0] != structure}
+
     def _inputs(self, samples: Sequence[dict[str, Any]], sample_ids: Sequence[int], lanes: int):
         """Per lane x seed: traced hyperparameters and keys (padded lanes repeat the last sample)."""
         padded = list(range(len(samples))) + [len(samples) - 1] * (lanes - len(samples))
