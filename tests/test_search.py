@@ -1,6 +1,7 @@
 """Optuna studies without training: the mapping of recipe distributions to Optuna and back, seeded
 batched asks, a resumed study asking what an uninterrupted one asks, failed trials, bad choices."""
 
+import json
 import math
 
 import optuna
@@ -189,3 +190,19 @@ def test_gp_without_pytorch_says_how_to_install_it(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else find_spec(name, *a))
     with pytest.raises(UserError, match=r"needs PyTorch: pip install 'hyperlax\[gp\]'"):
         check_method("gp", recipe_space(NUMERIC), 4)
+
+
+def test_a_trial_killed_while_being_asked_gets_its_other_params(tmp_path):
+    path = tmp_path / "study.log"
+    run_rounds(path, "tpe", 0, 1)
+    Search(path, recipe_space(NUMERIC), "maximize", "tpe", 0, 3).ask(1)
+    create = optuna.storages.journal._storage.JournalOperation.CREATE_TRIAL
+    lines = path.read_bytes().splitlines(keepends=True)
+    last = max(i for i, line in enumerate(lines) if json.loads(line)["op_code"] == create)
+    path.write_bytes(b"".join(lines[: last + 2]))  # the trial and its first param only
+    search = Search(path, recipe_space(NUMERIC), "maximize", "tpe", 0, 3)
+    kept = search.study.trials[3].params
+    assert len(kept) == 1
+    fourth = search.asked()[3]
+    assert set(fourth) == set(NUMERIC) and all(fourth[k] == v for k, v in kept.items())
+    assert search.study.trials[3].user_attrs["sample_id"] == 3 and len(search.asked()) == 4

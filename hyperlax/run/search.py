@@ -128,11 +128,22 @@ class Search:
             storage=JournalStorage(backend), study_name=STUDY_NAME, direction=direction, load_if_exists=True
         )
         self.path, self.space, self.method, self.seed, self.batch_size = path, space, method, seed, batch_size
-        self.trial_ids = {t.user_attrs["sample_id"]: t._trial_id for t in self.study.get_trials(deepcopy=False)}
+        trials = self.study.get_trials(deepcopy=False)
+        self.trial_ids = {t.user_attrs.get("sample_id", t.number): t._trial_id for t in trials}
 
     def asked(self) -> list[dict[str, Any]]:
-        """The samples of the trials asked so far, by sample id (= trial number)."""
-        return [self.space.to_sample(t.params) for t in self.study.get_trials(deepcopy=False)]
+        """The samples of the trials asked so far, by sample id (= trial number).
+
+        A trial that a kill interrupted while it was being asked gets its missing params from its
+        own seeded sampler now.
+        """
+        samples = []
+        for frozen in self.study.get_trials(deepcopy=False):
+            if frozen.params.keys() == self.space.distributions.keys() and "hyperparams" in frozen.user_attrs:
+                samples.append(self.space.to_sample(frozen.params))
+            else:
+                samples.append(self._sampled(self._trial(frozen.number, frozen._trial_id)))
+        return samples
 
     def ask(self, n: int) -> list[dict[str, Any]]:
         """Ask `n` new trials; their samples, whose ids continue from the trials asked before."""
@@ -140,13 +151,23 @@ class Search:
         for _ in range(n):
             number = len(self.study.get_trials(deepcopy=False))
             self.study.sampler = make_sampler(self.method, trial_seed(self.seed, number), self.space, self.batch_size)
-            trial = self.study.ask(self.space.distributions)
-            sample = self.space.to_sample(trial.params)
-            trial.set_user_attr("sample_id", trial.number)
-            trial.set_user_attr("hyperparams", _jsonable(sample))
+            trial = self.study.ask()
             self.trial_ids[trial.number] = trial._trial_id
-            samples.append(sample)
+            samples.append(self._sampled(trial))
         return samples
+
+    def _trial(self, number: int, trial_id: int) -> optuna.trial.Trial:
+        """A live handle on an existing trial, its sampler seeded as when it was asked."""
+        self.study.sampler = make_sampler(self.method, trial_seed(self.seed, number), self.space, self.batch_size)
+        return optuna.trial.Trial(self.study, trial_id)
+
+    def _sampled(self, trial: optuna.trial.Trial) -> dict[str, Any]:
+        """Suggest every searched param of the trial (kept if already set) and record its sample."""
+        params = {name: trial._suggest(name, distribution) for name, distribution in self.space.distributions.items()}
+        sample = self.space.to_sample(params)
+        trial.set_user_attr("sample_id", trial.number)
+        trial.set_user_attr("hyperparams", _jsonable(sample))
+        return sample
 
     def state(self, sample_id: int) -> TrialState | None:
         """The state of the sample's trial, None if it has none."""
