@@ -11,8 +11,8 @@ COMPLETE, FAIL when the value is not finite (a diverged lane) or the asked confi
 PRUNED when a run is stopped early.
 
 Learning samplers, asked `--hparam-batch-size` trials at a time and told as each batch lands:
-- tpe: Optuna's TPESampler with the constant liar (running trials count as bad ones, so one
-  batch spreads out); the first 10 trials are its random startup design;
+- tpe: Optuna's multivariate TPESampler with the constant liar (running trials count as bad
+  ones, so one batch spreads out); the first 10 trials are its random startup design;
 - gp: GPSampler (needs PyTorch), qLogEI over the running trials for a batch; 10 random startup trials;
 - cmaes: CmaEsSampler, one generation per batch once the batch holds CMA-ES's default population
   (4 + 3 ln D for D numeric keys); Categorical keys are drawn at random beside it;
@@ -78,7 +78,9 @@ def check_method(method: str, space: Space, batch_size: int) -> None:
 def make_sampler(method: str, seed: int, space: Space, batch_size: int) -> optuna.samplers.BaseSampler:
     """The seeded Optuna sampler of a learning method (see the module docstring)."""
     if method == "tpe":
-        return optuna.samplers.TPESampler(seed=seed, constant_liar=True, n_startup_trials=STARTUP_TRIALS)
+        return optuna.samplers.TPESampler(
+            seed=seed, multivariate=True, constant_liar=True, n_startup_trials=STARTUP_TRIALS
+        )
     if method == "gp":
         return optuna.samplers.GPSampler(seed=seed, n_startup_trials=STARTUP_TRIALS)
     if method == "cmaes":
@@ -123,10 +125,11 @@ class Search:
     ):
         quiet_optuna()
         _repair(path)
-        backend = JournalFileBackend(str(path), lock_obj=JournalFileOpenLock(str(path)))
-        self.study = optuna.create_study(
-            storage=JournalStorage(backend), study_name=STUDY_NAME, direction=direction, load_if_exists=True
-        )
+        storage = JournalStorage(JournalFileBackend(str(path), lock_obj=JournalFileOpenLock(str(path))))
+        if STUDY_NAME in optuna.get_all_study_names(storage):  # loading writes nothing
+            self.study = optuna.load_study(study_name=STUDY_NAME, storage=storage)
+        else:
+            self.study = optuna.create_study(storage=storage, study_name=STUDY_NAME, direction=direction)
         self.path, self.space, self.method, self.seed, self.batch_size = path, space, method, seed, batch_size
         trials = self.study.get_trials(deepcopy=False)
         self.trial_ids = {t.user_attrs.get("sample_id", t.number): t._trial_id for t in trials}
