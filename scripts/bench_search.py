@@ -3,7 +3,8 @@
 Prints one JSON object. Every method runs the whole search (`--num-samples` configurations,
 `--batch-size` at a time, each trained for `--total-timesteps` env steps) once per seed, as a sweep
 of its own; `best_by_batch` is, per method and seed, the best final return over the samples of the
-batches finished so far (batch index k: the first k + 1 batches), with its median over seeds.
+batches finished so far (batch index k: the first k + 1 batches), `mean_by_batch` the mean final
+return of batch k's own samples (where the method is looking), each with its median over seeds.
 `check` compares TPE's best after half the budget with random's after the whole budget (medians
 over seeds). The space is `ppo_mlp`'s eight float hyperparameters, every other value fixed at the
 recipe's (one architecture, one compiled function).
@@ -49,17 +50,19 @@ METHODS = [
 ]
 
 
-def best_by_batch(results: Path, num_samples: int, batch_size: int) -> list[float]:
-    """The best finite final return over samples 0 .. (k + 1) * batch_size - 1, for each batch k."""
+def by_batch(results: Path, num_samples: int, batch_size: int) -> tuple[list[float], list[float]]:
+    """Per batch k: the best finite final return over samples 0 .. (k + 1) * batch_size - 1, and
+    the mean finite final return of batch k's own samples (where the sampler is looking)."""
     with open(results) as f:
         returns = {int(r["sample_id"]): float(r["final_return"]) for r in csv.DictReader(f)}
-    best, found = float("-inf"), []
+    best, bests, means = float("-inf"), [], []
     for k in range(-(-num_samples // batch_size)):
-        for sample_id in range(k * batch_size, min((k + 1) * batch_size, num_samples)):
-            value = returns.get(sample_id, float("nan"))
-            best = max(best, value) if value == value else best
-        found.append(best)
-    return found
+        batch = [returns.get(i, float("nan")) for i in range(k * batch_size, min((k + 1) * batch_size, num_samples))]
+        finite = [v for v in batch if v == v]
+        best = max([best, *finite])
+        bests.append(best)
+        means.append(statistics.fmean(finite) if finite else float("nan"))
+    return bests, means
 
 
 def run_search(method: Method, seed: int, args: argparse.Namespace, folder: Path) -> dict:
@@ -78,10 +81,8 @@ def run_search(method: Method, seed: int, args: argparse.Namespace, folder: Path
     wall = time.perf_counter() - start
     sweep = root / "ppo_mlp" / "gymnax_cartpole"
     summary = json.loads((sweep / "summary.json").read_text())
-    return {
-        "best_by_batch": best_by_batch(sweep / "results.csv", args.num_samples, args.batch_size),
-        "wall_s": round(wall, 1), "compile_count": summary["compile_count"],
-    }
+    bests, means = by_batch(sweep / "results.csv", args.num_samples, args.batch_size)
+    return {"best_by_batch": bests, "mean_by_batch": means, "wall_s": round(wall, 1), "compile_count": summary["compile_count"]}
 
 
 def main() -> None:
@@ -99,10 +100,17 @@ def main() -> None:
         runs = {m.name: {seed: run_search(m, seed, args, Path(folder)) for seed in range(args.seeds)} for m in chosen}
     methods = {}
     for name, by_seed in runs.items():
-        curves = [run["best_by_batch"] for run in by_seed.values()]
         methods[name] = {
-            "best_by_batch": {str(seed): run["best_by_batch"] for seed, run in by_seed.items()},
-            "median_best_by_batch": [statistics.median(values) for values in zip(*curves)],
+            **{
+                f"{figure}_by_batch": {str(seed): run[f"{figure}_by_batch"] for seed, run in by_seed.items()}
+                for figure in ("best", "mean")
+            },
+            **{
+                f"median_{figure}_by_batch": [
+                    statistics.median(values) for values in zip(*(run[f"{figure}_by_batch"] for run in by_seed.values()))
+                ]
+                for figure in ("best", "mean")
+            },
             "wall_s": {str(seed): run["wall_s"] for seed, run in by_seed.items()},
         }
     result = {
