@@ -22,7 +22,11 @@ from hyperlax import config, store
 from hyperlax.errors import SweepError
 from hyperlax.lock import SweepLock
 from hyperlax.recipes import Recipe, load_recipe
-from hyperlax.run.loop import Prepared, Settings, cluster, execute, prepare, start, summary_table
+from hyperlax.run.loop import (
+    DEFAULT_METRIC, Prepared, Settings, cluster, execute, prepare, prepare_asked, start, summary_table,
+)
+from hyperlax.run.search import JOURNAL, Search, check_method
+from hyperlax.space.optuna_space import Space, observed_space, recipe_space
 
 # Sections that hold one value per sweep (the env is built once; milestones come from training).
 PER_SWEEP_SECTIONS = ("env", "training")
@@ -117,7 +121,7 @@ def sweep_root(resume_from: str | None, output_root: str, recipe: Recipe) -> Pat
 
 def launch(
     recipe: Recipe,
-    samples: list[dict[str, Any]],
+    samples: list[dict[str, Any]] | None,
     settings: Settings,
     source: dict[str, Any],
     arguments: dict[str, Any],
@@ -128,10 +132,20 @@ def launch(
 ) -> dict[str, Any]:
     """Prepare, record (or, with `stored` arguments, check for resuming) and run a sweep in `root`.
 
-    Prints and returns the summary, ranked by `metric` ({name, goal}) when given, else by final
-    return. Every error is raised before anything is compiled or written.
+    `samples` are the configs to run, or None when `source["sampling_method"]` is a learning
+    sampler, which asks them batch by batch from the recipe's distributions. The sweep's Optuna
+    study (root/study.log) is told every result, ranked by `metric` ({name, goal}) when given, else
+    by final return. Every error is raised before anything is compiled or written.
     """
-    prepared = prepare(recipe, samples, settings, source)
+    metric = metric or DEFAULT_METRIC
+    if samples is None:
+        prepared = prepare_asked(recipe, settings, source)
+        space = recipe_space(recipe.distributions)
+        check_method(prepared.method, space, prepared.settings.hparam_batch_size)
+    else:
+        prepared = prepare(recipe, samples, settings, source)
+        sampled = source.get("kind") == "sampled"
+        space = recipe_space(recipe.distributions) if sampled else observed_space(samples, recipe.distributions)
     arguments = {**arguments, "hparam_batch_size": prepared.settings.hparam_batch_size}  # "auto" resolved
     with cluster(settings), SweepLock(root):  # a Ray cluster that cannot be reached stops it before any writing
         store.remove_temp_files(root)
@@ -148,9 +162,16 @@ def launch(
                 reason = f" Differences: {detail}" if detail else " (the configs or recipe files changed)"
                 raise SweepError(f"{err}{reason}") from None
             check_finished_batches(root, prepared)
-        log.info("%s: %d configs in %d batches -> %s", recipe.algo_name, len(samples), len(prepared.plan), root)
+        search = open_search(root, prepared, space, metric)
+        if prepared.method:
+            log.info(
+                "%s: %d configs asked by %s, %d at a time -> %s",
+                recipe.algo_name, prepared.num_samples, prepared.method, prepared.settings.hparam_batch_size, root,
+            )
+        else:
+            log.info("%s: %d configs in %d batches -> %s", recipe.algo_name, len(samples), len(prepared.plan), root)
         try:
-            summary = execute(root, prepared, console, metric)
+            summary = execute(root, prepared, console, metric, search)
         except KeyboardInterrupt:
             console.print(
                 f"[bold]interrupted:[/] finished batches are kept; the batch in flight is not marked done and "
@@ -177,11 +198,24 @@ def launch(
 
 def check_finished_batches(root: Path, prepared: Prepared) -> None:
     """Before resuming: discard finished batches whose files changed (warning which file) so they
-    run again, and restore a missing samples.csv."""
+    run again, and restore a missing samples.csv (a learning sampler's is rewritten as it asks)."""
     for name, problem in store.discard_damaged(root).items():
         log.warning("%s: %s; discarded it, running it again", root / "samples" / name, problem)
-    if not (root / "samples.csv").is_file():
+    if not (root / "samples.csv").is_file() and not prepared.method:
         store.write_samples_csv(root / "samples.csv", prepared.samples)
+
+
+def open_search(root: Path, prepared: Prepared, space: Space, metric: Mapping[str, Any]) -> Search:
+    """The sweep's study in root/study.log; a learning sampler's resume needs the one it asked from."""
+    journal = root / JOURNAL
+    if prepared.method and not journal.is_file() and any(store.is_complete(d) for d in root.glob("samples/*_*")):
+        raise SweepError(
+            f"{journal} is missing: it holds the trials that {prepared.method} learned from, so the sweep cannot ask "
+            "the same next samples. Restore the file, or start a new sweep under another --output-root. "
+            "Nothing was deleted."
+        )
+    settings = prepared.settings
+    return Search(journal, space, metric["goal"], prepared.method, settings.seed, settings.hparam_batch_size)
 
 
 def run_sweep(

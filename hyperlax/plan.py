@@ -15,7 +15,7 @@ import dataclasses
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 
@@ -89,6 +89,35 @@ def make_plan(
             tuple(Unit(s, tuple(members), lanes[s]) for s, members in _in_first_seen_order(structures, chunk).items()),
         )
         for b, chunk in enumerate(chunks)
+    ]
+
+
+def plan_round(
+    samples: Mapping[int, dict[str, Any]],
+    structural_keys: Iterable[str],
+    paddable_keys: Iterable[str],
+    most_lanes: int,
+    first_batch: int,
+    group_by_structure: bool = False,
+    sequential: bool = False,
+) -> list[Batch]:
+    """The batches of one round of samples asked by a learning sampler (sample id -> sample).
+
+    As make_plan with batch size `most_lanes`, batches numbered on from `first_batch` (runs by
+    sample id), except that a unit's lanes are its sample count rounded up to a power of two, at
+    most `most_lanes`: a structure's units, whatever rounds they come in, reuse a few compiled
+    functions, and padding stays under half of a unit's lanes.
+    """
+    ids = list(samples)
+    plan = make_plan(list(samples.values()), structural_keys, paddable_keys, most_lanes, group_by_structure, sequential)
+
+    def renumbered(unit: Unit) -> Unit:
+        lanes = min(most_lanes, 1 << (len(unit.sample_ids) - 1).bit_length())
+        return Unit(unit.structure, tuple(ids[i] for i in unit.sample_ids), 1 if sequential else lanes)
+
+    return [
+        Batch(f"run_{ids[b]:04d}" if sequential else f"batch_{first_batch + b:05d}", tuple(map(renumbered, batch.units)))
+        for b, batch in enumerate(plan)
     ]
 
 

@@ -16,6 +16,7 @@
     success.txt    written last and atomically, with the sha256 of every other file; only directories with it count
   results.csv    one row per sample of every finished batch
   lineage.csv    with --pbt: every batch's lineage.csv
+  study.log      the sweep's Optuna study (run/search.py)
   summary.json   end-of-run summary
 """
 
@@ -208,7 +209,8 @@ def remove_temp_files(root: Path) -> None:
 
 
 def read_batch_results(directory: Path) -> list[dict[str, Any]]:
-    """Per sample of a finished batch: its hyperparameters, final and best mean return, wall time."""
+    """Per sample of a finished batch: its hyperparameters, mean return (over seeds) at each
+    milestone, final and best mean return, wall time."""
     hparams = json.loads((directory / "hparams.json").read_text())
     info = json.loads((directory / "info.json").read_text())
     data = np.genfromtxt(directory / "metrics.csv", delimiter=",", names=True, ndmin=1)
@@ -224,6 +226,7 @@ def read_batch_results(directory: Path) -> list[dict[str, Any]]:
                 "hyperparams": hparams["hyperparams"][str(sample_id)],
                 "status": info.get("status", {}).get(str(sample_id), "finished"),
                 "env_steps": info.get("env_steps_per_sample", {}).get(str(sample_id), ""),
+                "milestone_returns": [float(r) for r in by_milestone],
                 "final_return": float(by_milestone[-1]),
                 "best_return": float(np.nanmax(by_milestone)) if np.isfinite(by_milestone).any() else float("nan"),
                 "wall_s": info["wall_s"],

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import jax
 import numpy as np
+import optuna
 import pytest
 
 from hyperlax.cli import main
@@ -139,6 +140,9 @@ def test_a_diverged_lane_is_flagged_and_the_others_are_unchanged(recipe, tmp_pat
     summary = json.loads((with_bad / "summary.json").read_text())
     assert summary["num_diverged_samples"] == 1 and [r["sample_id"] for r in summary["best"]] == [0]
     assert "1 samples diverged" in caplog.text
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(with_bad / "study.log")))
+    states = [t.state.name for t in optuna.load_study(study_name="hyperlax", storage=storage).trials]
+    assert states == ["COMPLETE", "FAIL"]  # the diverged lane is a failed trial
     good = rows(alone / "results.csv")[0]
     np.testing.assert_allclose(float(same["final_return"]), float(good["final_return"]), atol=1e-4)
     assert same["status"] == good["status"] == "finished"

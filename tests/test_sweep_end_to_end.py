@@ -10,6 +10,9 @@ import time
 
 import jax
 import numpy as np
+import optuna
+from optuna.storages import JournalStorage
+from optuna.storages.journal import JournalFileBackend
 
 from hyperlax.algos import ppo
 from hyperlax.cli import main
@@ -54,6 +57,14 @@ def test_batched_sweep_layout_and_one_compile(tiny_recipe, tmp_path):
     # one structure, and the partial last batch is padded to reuse the same compiled function
     assert summary["compile_count"] == 1
     assert summary["num_finished_samples"] == 5
+    # the sweep's Optuna study: one complete trial per sample, with the recipe's distributions
+    study = optuna.load_study(study_name="hyperlax", storage=JournalStorage(JournalFileBackend(str(root / "study.log"))))
+    assert [t.user_attrs["sample_id"] for t in study.trials] == [0, 1, 2, 3, 4]
+    for trial, row in zip(study.trials, rows):
+        assert trial.state == optuna.trial.TrialState.COMPLETE and trial.value == float(row["final_return"])
+        assert trial.params == {k: float(row[k]) for k in trial.params} and len(trial.params) == 4
+        assert set(trial.intermediate_values) == {512, 1024}
+    assert study.trials[0].distributions["algorithm.hyperparam.actor_lr"].log
 
 
 def test_sequential_runs_compile_once_per_structure(two_arch_recipe, tmp_path):

@@ -7,6 +7,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import optuna
 import pytest
 from rich.console import Console
 
@@ -113,6 +114,12 @@ def test_wandb_grid_file_runs_ranked_by_its_metric_and_resumes(tiny_recipe, tmp_
         run_sweep_command(SweepFromFile(resume_from=str(root), seed=1), Console(stderr=True))
     resumed = run_sweep_command(SweepFromFile(resume_from=str(root)), Console(stderr=True))
     assert resumed["batches_skipped_on_resume"] == 2 and resumed["compile_count"] == 0
+    # the study: minimizing the file's metric, one trial per config (the resume added none)
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(root / "study.log")))
+    study = optuna.load_study(study_name="hyperlax", storage=storage)
+    assert study.direction == optuna.study.StudyDirection.MINIMIZE
+    assert [t.value for t in study.trials] == [float(r["best_return"]) for r in rows]
+    assert study.trials[0].params == {HP + "actor_lr": 1e-4, HP + "vf_coef": 0.25}
 
 
 def test_wandb_random_file_draws_seeded_configs_and_the_flag_wins_over_the_file(tiny_recipe, tmp_path):

@@ -5,6 +5,7 @@ import math
 
 import pytest
 
+from hyperlax.space import Categorical, LogUniform, Uniform
 from hyperlax.syntax import WandbSweep, load_wandb_sweep
 
 REFERENCE_YAML = """\
@@ -163,8 +164,16 @@ def test_counts_must_be_positive_ints(bad):
         load_wandb_sweep(RANDOM, num_samples=bad)
 
 
-def test_bayes_is_not_available_yet():
-    with pytest.raises(ValueError, match="Bayesian search is not available yet"):
+def test_bayes_gives_the_distributions_to_ask_and_needs_a_count_and_a_metric():
+    metric = {"name": "final_return", "goal": "maximize"}
+    sweep = load_wandb_sweep({**RANDOM, "method": "bayes", "metric": metric}, num_samples=3)
+    assert sweep.configs == [] and sweep.count == 3 and sweep.method == "bayes"
+    assert sweep.distributions == {
+        "lr": LogUniform((1e-5, 1e-1)), "batch": Categorical([32, 64]), "optim.eps": Uniform((0.0, 1.0))
+    }
+    with pytest.raises(ValueError, match="method 'bayes' needs a count"):
+        load_wandb_sweep({**RANDOM, "method": "bayes", "metric": metric})
+    with pytest.raises(ValueError, match="method 'bayes' needs the metric to learn from"):
         load_wandb_sweep({**RANDOM, "method": "bayes"}, num_samples=3)
 
 

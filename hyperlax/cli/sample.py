@@ -18,6 +18,7 @@ from hyperlax.cli.sweep_file import apply_set_overrides
 from hyperlax.errors import SweepError
 from hyperlax.recipes import load_recipe
 from hyperlax.run.loop import Settings
+from hyperlax.run.search import LEARNING_METHODS
 from hyperlax.space import SAMPLING_METHODS, draw_samples
 
 
@@ -31,10 +32,11 @@ class SweepHpSamples(RunOptions):
     """Environment recipe: a name from configs/env (e.g. gymnax.pendulum) or a path to a .py file."""
     num_samples: int | None = None
     """How many configurations to draw (default 16)."""
-    sampling_method: Literal["qmc_sobol", "random", "saltelli"] | None = None
-    """Scrambled Sobol (default), independent random draws, or SALib's Saltelli design for Sobol
-    sensitivity indices (--num-samples is its base count N: N * (D + 2) runs for D sampled keys);
-    all seeded by --seed."""
+    sampling_method: Literal["qmc_sobol", "random", "saltelli", "tpe", "gp", "cmaes", "nsga2"] | None = None
+    """Scrambled Sobol (default), independent random draws, SALib's Saltelli design for Sobol
+    sensitivity indices (--num-samples is its base count N: N * (D + 2) runs for D sampled keys),
+    or an Optuna sampler that learns from the results: tpe, gp (needs PyTorch), cmaes or nsga2, asked
+    --hparam-batch-size samples at a time and told their final return as each batch ends; all seeded by --seed."""
     set: Annotated[tuple[str, ...], tyro.conf.UseAppendAction] = ()
     """KEY=VALUE-STRING, repeatable: a scalar fixes KEY; a list, range or draw samples KEY from its values."""
 
@@ -53,11 +55,13 @@ def sweep_hp_samples(args: SweepHpSamples, console: Console) -> dict[str, Any]:
         raise SweepError(f"{' and '.join(missing)} required for a new sweep (or give --resume-from)")
     if resolved["num_samples"] < 1:
         raise ValueError(f"--num-samples must be at least 1, got {resolved['num_samples']}")
-    if resolved["sampling_method"] not in SAMPLING_METHODS:
-        raise ValueError(f"--sampling-method {resolved['sampling_method']!r} is not one of {', '.join(SAMPLING_METHODS)}")
+    method = resolved["sampling_method"]
+    if method not in (*SAMPLING_METHODS, *LEARNING_METHODS):
+        raise ValueError(f"--sampling-method {method!r} is not one of {', '.join((*SAMPLING_METHODS, *LEARNING_METHODS))}")
     recipe = load_recipe(resolved["algo_and_network_config"], resolved["env_config"])
     recipe = apply_set_overrides(recipe, resolved["set"] or [], resolved["seed"])
-    samples = draw_samples(recipe.distributions, resolved["num_samples"], resolved["sampling_method"], resolved["seed"])
+    learning = method in LEARNING_METHODS  # asks its samples batch by batch
+    samples = None if learning else draw_samples(recipe.distributions, resolved["num_samples"], method, resolved["seed"])
     settings = Settings(**{f.name: resolved[f.name] for f in dataclasses.fields(Settings)})
     source = {"kind": "sampled", "num_samples": resolved["num_samples"], "sampling_method": resolved["sampling_method"]}
     root = sweep_root(args.resume_from, args.output_root, recipe)

@@ -26,7 +26,7 @@ from hyperlax.api import (
 )
 from hyperlax.recipes import Recipe, check_distributions, load_recipe
 from hyperlax.run.loop import Settings, SweepError
-from hyperlax.space import Categorical
+from hyperlax.space import Categorical, Distribution
 from hyperlax.syntax import Sweep, expand_value_strings, load_wandb_sweep
 from hyperlax.syntax.yaml_loader import load_yaml
 
@@ -45,7 +45,7 @@ class SweepFromFile(RunOptions):
     env_config: str | None = None
     """Environment recipe (name or .py path); default: the W&B file's `env` key."""
     num_samples: int | None = None
-    """W&B files only: how many configs to draw (random) or the most to run (grid); run_cap also caps."""
+    """W&B files only: how many configs to draw (random) or ask (bayes), or the most to run (grid); run_cap also caps."""
     set: Annotated[tuple[str, ...], tyro.conf.UseAppendAction] = ()
     """Instead of --config: KEY=VALUE-STRING, repeatable, e.g. algorithm.hyperparam.actor_lr="[1e-4, 3e-4]"."""
     strategy: Literal["grid", "random_search", "none"] | None = None
@@ -63,8 +63,9 @@ RECORDED = (
 
 def load_sweep_file(
     path: Path, num_samples: int | None, seed: int
-) -> tuple[list[dict[str, Any]], dict[str, Any] | None, dict[str, Any], dict[str, Any]]:
-    """A sweep file's configs, metric ({name, goal} or None), extra top-level keys and source record.
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None, dict[str, Any], dict[str, Any], dict[str, Distribution] | None]:
+    """A sweep file's configs, metric ({name, goal} or None), extra top-level keys, source record
+    and, for W&B's method bayes (no configs), the distributions a sampler asks from.
 
     A mapping (in any file but .jsonl) is a W&B-style sweep; anything else is a config list read
     by `Sweep.load` (.jsonl or .yaml / .yml).
@@ -78,7 +79,7 @@ def load_sweep_file(
     if not isinstance(data, Mapping):
         if num_samples is not None:
             raise ValueError(f"--num-samples applies to W&B sweep files only; {path} is a config list")
-        return list(Sweep.load(path)), None, {}, {"kind": "explicit", "from": "config list"}
+        return list(Sweep.load(path)), None, {}, {"kind": "explicit", "from": "config list"}, None
     try:
         wandb = load_wandb_sweep(data, num_samples, seed)
     except ValueError as err:
@@ -95,7 +96,13 @@ def load_sweep_file(
     ignored = sorted(set(wandb.extra) - set(RECIPE_KEYS))
     if ignored:
         logging.getLogger("hyperlax").warning("%s: ignoring top-level keys %s", path, ", ".join(ignored))
-    return wandb.configs, wandb.metric, wandb.extra, source
+    if wandb.method == "bayes":  # W&B ranks a run by its metric's best value over the run's history
+        if "early_terminate" in source:
+            raise ValueError(f"{path}: early_terminate with method bayes is not supported yet; use method random or grid")
+        metric = {**wandb.metric, "history_extremum": True}
+        source = {"kind": "sampled", "from": "wandb", "method": "bayes", "sampling_method": "gp", "num_samples": wandb.count}
+        return [], metric, wandb.extra, source, wandb.distributions
+    return wandb.configs, wandb.metric, wandb.extra, source, None
 
 
 def run_sweep_command(args: SweepFromFile, console: Console) -> dict[str, Any]:
@@ -110,11 +117,11 @@ def run_sweep_command(args: SweepFromFile, console: Console) -> dict[str, Any]:
     if resolved["config"] is not None:
         if resolved["strategy"] is not None or resolved["num_trials"] is not None:
             raise ValueError("--strategy and --num-trials go with --set, not --config")
-        configs, metric, extra, source = load_sweep_file(
+        configs, metric, extra, source, distributions = load_sweep_file(
             Path(resolved["config"]), resolved["num_samples"], resolved["seed"]
         )
     else:
-        configs, metric, extra = value_string_configs(resolved), None, {}
+        configs, metric, extra, distributions = value_string_configs(resolved), None, {}, None
         source = {"kind": "explicit", "from": "value strings", "strategy": resolved["strategy"] or "grid"}
     for key, option in RECIPE_KEYS.items():
         resolved[option] = resolved[option] or extra.get(key)
@@ -126,10 +133,22 @@ def run_sweep_command(args: SweepFromFile, console: Console) -> dict[str, Any]:
     if missing:
         raise SweepError(f"{' and '.join(missing)} required")
     recipe = load_recipe(resolved["algo_and_network_config"], resolved["env_config"])
-    samples = explicit_samples(recipe, configs)
+    if distributions is None:
+        samples = explicit_samples(recipe, configs)
+    else:  # bayes: the file's parameters are the search space; the recipe's other keys keep their defaults
+        recipe, samples = searched_recipe(recipe, distributions, Path(resolved["config"])), None
     settings = Settings(**{f.name: resolved[f.name] for f in dataclasses.fields(Settings)})
     root = sweep_root(args.resume_from, args.output_root, recipe)
     return launch(recipe, samples, settings, source, resolved, root, stored, console, metric)
+
+
+def searched_recipe(recipe: Recipe, distributions: dict[str, Distribution], path: Path) -> Recipe:
+    """`recipe` searching `distributions` (keys checked) instead of its own."""
+    known = config.flatten(recipe.base_config)
+    for key in distributions:
+        check_key(key, known, str(path))
+    check_distributions(distributions, recipe.base_config, str(path))
+    return dataclasses.replace(recipe, distributions=dict(distributions))
 
 
 def split_assignment(item: str) -> tuple[str, str]:

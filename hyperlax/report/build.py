@@ -49,12 +49,13 @@ def overview(data: SweepData) -> str:
     env_steps = sum(i["env_steps"] for i in infos)
     slots = sum(i["env_steps"] / (1.0 - i["padding_fraction"]) for i in infos if i["padding_fraction"] < 1)
     arguments = record["arguments"]
-    source = arguments.get("sampling_method") or ("rerun" if "rerun_of" in arguments else "explicit configs")
+    source = record.get("sampler") or arguments.get("sampling_method") or ("rerun" if "rerun_of" in arguments else "explicit configs")
+    planned = "" if record["batches"] is None else f" of {len(record['batches'])}"  # a learning sampler plans as it asks
     rows = [
         ("directory", str(data.root)),
         ("recipes", f"{record['recipe']['algo']} on {record['recipe']['env']}"),
         ("samples", f"{source}: {len(data.rows)} of {record['num_samples']} finished"),
-        ("batches", f"{len(infos)} of {len(record['batches'])} finished"),
+        ("batches", f"{len(infos)}{planned} finished"),
         ("settings", ", ".join(f"{k}={v}" for k, v in record["settings"].items())),
         ("compile count", sum(i["compiles"] for i in infos)),
         ("padding fraction", round(1.0 - env_steps / slots, 4) if slots else 0.0),

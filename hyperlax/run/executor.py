@@ -143,6 +143,10 @@ class Executor:
         seed_indices = jnp.tile(jnp.arange(self.num_seeds), len(sample_ids))
         return jax.vmap(lane_key, in_axes=(None, 0, 0))(jnp.int32(self.seed), ids, seed_indices)
 
+    def forget(self, structure: str) -> None:
+        """Drop the structure's compiled functions (its extents changed)."""
+        self.compiled = {key: value for key, value in self.compiled.items() if key[0] != structure}
+
     def _compile(self, unit: Unit, config: dict[str, Any], hparams, keys) -> tuple[Any, Any]:
         """The unit's compiled step and the shapes of its lanes' state."""
         key = (unit.structure, unit.lanes)

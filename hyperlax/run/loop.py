@@ -13,7 +13,8 @@ import dataclasses
 import logging
 import platform
 import time
-from collections.abc import Callable, Sequence
+import itertools
+from collections.abc import Callable, Iterator, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
@@ -31,10 +32,12 @@ from hyperlax.config import flatten, merge
 from hyperlax.envs import EnvSpec, make_env
 from hyperlax.errors import SweepError, UserError
 from hyperlax.lock import LOCK
-from hyperlax.plan import Batch, fingerprint, make_plan, members, structure_of
+from hyperlax.plan import Batch, fingerprint, make_plan, members, plan_round, structure_of
 from hyperlax.recipes import Recipe
 from hyperlax.run import devices, memory, pbt, stopping
 from hyperlax.run.executor import Executor, Scheduler, Segment, config_for, params_by_leaf
+from hyperlax.run.search import Search
+from hyperlax.space.distributions import Categorical, Distribution
 
 log = logging.getLogger("hyperlax")
 
@@ -99,7 +102,12 @@ class Settings:
 
 @dataclasses.dataclass(frozen=True)
 class Prepared:
-    """A sweep ready to run: resolved config, samples, plan and their fingerprint."""
+    """A sweep ready to run: resolved config, samples, plan and their fingerprint.
+
+    With a learning sampler (`method`), `samples`, `plan` and `extents` start empty and grow as
+    the sampler asks each batch; `corners` then holds the paddable values at the search space's
+    extremes, which every structure's extents cover.
+    """
 
     recipe: Recipe
     settings: Settings
@@ -108,7 +116,67 @@ class Prepared:
     plan: list[Batch]
     extents: dict[str, dict[str, int]]  # unit structure -> array sizes its function compiles with
     fingerprint: str
-    scheduler: Scheduler  # early stopping and PBT, decided between steps
+    num_samples: int
+    method: str | None = None  # a learning sampler (run/search.py) asks the samples batch by batch
+    corners: tuple[dict[str, Any], ...] = ()
+    scheduler: Scheduler = Scheduler()  # early stopping and PBT, decided between steps
+
+    @property
+    def structural(self) -> list[str]:
+        algo = self.recipe.algorithm
+        return [k for k in flatten(self.base_config) if k not in algo.vectorized + algo.paddable]
+
+
+def _base_config(recipe: Recipe, settings: Settings) -> dict[str, Any]:
+    """The recipe's config with the settings' budget, after checking the settings."""
+    overrides: dict[str, Any] = {}
+    if settings.total_timesteps is not None:
+        overrides["total_timesteps"] = settings.total_timesteps
+    if settings.num_evaluations is not None:
+        overrides["num_evaluations"] = settings.num_evaluations
+    if settings.num_seeds < 1:
+        raise ValueError(f"--num-seeds must be at least 1, got {settings.num_seeds}")
+    if settings.checkpoint_every < 0:
+        raise ValueError(f"--checkpoint-every must be 0 (no checkpoints) or positive, got {settings.checkpoint_every}")
+    if settings.hparam_batch_size != "auto" and (
+        isinstance(settings.hparam_batch_size, bool) or not isinstance(settings.hparam_batch_size, int)
+    ):
+        raise ValueError(f"--hparam-batch-size must be a positive integer or 'auto', got {settings.hparam_batch_size!r}")
+    if settings.ray == "off":
+        devices.resolve(settings.devices)
+    elif isinstance(settings.devices, bool) or not isinstance(settings.devices, int) or settings.devices < 1:
+        raise ValueError(
+            f"--devices with --ray is the number of GPUs each batch's task asks for: a positive integer, got "
+            f"{settings.devices!r}"
+        )
+    return merge(recipe.base_config, {"training": overrides})
+
+
+def check_sample(
+    recipe: Recipe, base_config: dict[str, Any], name: str, sample: dict[str, Any], env: EnvSpec | None = None
+) -> None:
+    """Raise a ValueError naming the sample (`name`, e.g. "sample 3") if its config cannot run
+    (with `env`: on that env)."""
+    algo = recipe.algorithm
+    config = config_for(base_config, sample)
+    try:
+        algo.check_config(config)
+        if env is not None:  # the checks that need the env (e.g. a conv torso needs image observations)
+            algo.check_env(config, env)
+    except ValueError as err:
+        raise ValueError(f"{name} ({sample}): {err}") from None
+    except KeyError as err:
+        raise ValueError(f"{recipe.algo_path}: the config lacks {err.args[0]!r}, which {algo.name} reads") from None
+
+
+def _check_contract(algo: Any, config: dict[str, Any], env: EnvSpec, extents: dict[str, int]) -> None:
+    """A researcher's module: check its contract on one structure before any work."""
+    if algo in ALGORITHMS.values():
+        return
+    try:
+        check_segments(algo, config, env, extents)
+    except Exception as err:  # noqa: BLE001 (a user's module: any error while tracing it is reported)
+        raise ValueError(f"algorithm {algo.name!r} breaks the contract: {type(err).__name__}: {err}") from None
 
 
 def prepare(recipe: Recipe, samples: list[dict[str, Any]], settings: Settings, source: dict[str, Any]) -> Prepared:
@@ -117,39 +185,17 @@ def prepare(recipe: Recipe, samples: list[dict[str, Any]], settings: Settings, s
     `source` describes where the samples came from (sampling method, count, ...); it enters the
     fingerprint together with the samples themselves.
     """
-    overrides: dict[str, Any] = {}
-    if settings.total_timesteps is not None:
-        overrides["total_timesteps"] = settings.total_timesteps
-    if settings.num_evaluations is not None:
-        overrides["num_evaluations"] = settings.num_evaluations
-    base_config = merge(recipe.base_config, {"training": overrides})
-    if settings.num_seeds < 1:
-        raise ValueError(f"--num-seeds must be at least 1, got {settings.num_seeds}")
-    if settings.checkpoint_every < 0:
-        raise ValueError(f"--checkpoint-every must be 0 (no checkpoints) or positive, got {settings.checkpoint_every}")
-    if settings.ray == "off":
-        devices.resolve(settings.devices)
-    elif isinstance(settings.devices, bool) or not isinstance(settings.devices, int) or settings.devices < 1:
-        raise ValueError(
-            f"--devices with --ray is the number of GPUs each batch's task asks for: a positive integer, got "
-            f"{settings.devices!r}"
-        )
-    algo = recipe.algorithm
+    base_config = _base_config(recipe, settings)
     for sample_id, sample in enumerate(samples):
-        try:
-            algo.check_config(config_for(base_config, sample))
-        except ValueError as err:
-            raise ValueError(f"sample {sample_id} ({sample}): {err}") from None
-        except KeyError as err:
-            raise ValueError(f"{recipe.algo_path}: the config lacks {err.args[0]!r}, which {algo.name} reads") from None
+        check_sample(recipe, base_config, f"sample {sample_id}", sample)
+    algo = recipe.algorithm
     structural = [k for k in flatten(base_config) if k not in algo.vectorized + algo.paddable]
     scheduler = make_scheduler(recipe, base_config, settings, source)
     env = make_env(base_config["env"])
     if settings.hparam_batch_size == "auto":
-        size = fitting_batch_size(algo, base_config, env, samples, structural, settings)
+        configs = [config_for(base_config, s) for s in samples]
+        size = fitting_batch_size(algo, base_config, env, configs, structural, settings, len(samples))
         settings = dataclasses.replace(settings, hparam_batch_size=size)
-    elif not isinstance(settings.hparam_batch_size, int):
-        raise ValueError(f"--hparam-batch-size must be a positive integer or 'auto', got {settings.hparam_batch_size!r}")
     plan = make_plan(
         samples, structural, algo.paddable, settings.hparam_batch_size,
         settings.group_by_structural_hparams, settings.sequential, pools=scheduler.rule is not None,
@@ -158,20 +204,16 @@ def prepare(recipe: Recipe, samples: list[dict[str, Any]], settings: Settings, s
     for structure, ids in members(plan).items():
         configs = [config_for(base_config, samples[i]) for i in ids]
         extents[structure] = algo.padded_extents(configs)
-        try:  # the checks that need the env (e.g. a conv torso needs image observations)
-            algo.check_env(configs[0], env)
-        except ValueError as err:
-            raise ValueError(f"sample {ids[0]} ({samples[ids[0]]}): {err}") from None
-        if algo not in ALGORITHMS.values():  # a researcher's module: check its contract before any work
-            try:
-                check_segments(algo, configs[0], env, extents[structure])
-            except Exception as err:  # noqa: BLE001 (a user's module: any error while tracing it is reported)
-                raise ValueError(f"algorithm {algo.name!r} breaks the contract: {type(err).__name__}: {err}") from None
+        check_sample(recipe, base_config, f"sample {ids[0]}", samples[ids[0]], env)
+        _check_contract(algo, configs[0], env, extents[structure])
     recorded = {"source": source, "seed": settings.seed, "num_seeds": settings.num_seeds, "base_config": base_config}
     searching = ("early_stopping", "grace_period", "reduction_factor", "max_budget", "pbt", "perturbation_interval",
                  "quantile_fraction", "resample_probability", "perturbation_factors")
     recorded["search"] = {name: getattr(settings, name) for name in searching}
-    return Prepared(recipe, settings, base_config, samples, plan, extents, fingerprint(samples, plan, recorded), scheduler)
+    return Prepared(
+        recipe, settings, base_config, samples, plan, extents, fingerprint(samples, plan, recorded), len(samples),
+        scheduler=scheduler,
+    )
 
 
 def make_scheduler(recipe: Recipe, base_config: dict[str, Any], settings: Settings, source: dict[str, Any]) -> Scheduler:
@@ -209,22 +251,97 @@ def make_scheduler(recipe: Recipe, base_config: dict[str, Any], settings: Settin
     return Scheduler(None, None, options)
 
 
+CORNER_LIMIT = 20_000  # structural x paddable combinations checked before a learning sampler starts
+
+
+def _candidates(distribution: Distribution) -> list[Any]:
+    """The values at a distribution's extremes: every value of a Categorical, else its lowest and highest."""
+    if isinstance(distribution, Categorical):
+        return list(distribution.values)
+    return list(dict.fromkeys([distribution.from_unit(0.0), distribution.from_unit(1.0 - 1e-12)]))
+
+
+def _combinations(distributions: dict[str, Distribution], keys: Sequence[str]) -> list[dict[str, Any]]:
+    searched = [k for k in keys if k in distributions]
+    return [dict(zip(searched, combo)) for combo in itertools.product(*(_candidates(distributions[k]) for k in searched))]
+
+
+def prepare_asked(recipe: Recipe, settings: Settings, source: dict[str, Any]) -> Prepared:
+    """A sweep whose samples a learning sampler asks batch by batch (`source`: sampling_method, num_samples).
+
+    Before any work: the configs at the search space's extremes (every structural and paddable
+    candidate, see `_candidates`) must include valid ones, every structure among them must fit the
+    env (and a researcher's algorithm its contract), and `auto` sizes the batch for the largest.
+    Paddable extents are fixed from those extremes, so each structure compiles once whatever the
+    sampler asks. The fingerprint covers the source, the search space and the batching.
+    """
+    base_config = _base_config(recipe, settings)
+    if settings.early_stopping != "none" or settings.pbt or settings.ray != "off":
+        chosen = "--early-stopping" if settings.early_stopping != "none" else "--pbt" if settings.pbt else "--ray"
+        raise ValueError(
+            f"--sampling-method {source['sampling_method']} asks each batch after the last one's results; "
+            f"{chosen} does not go with it yet (use qmc_sobol or random)"
+        )
+    algo = recipe.algorithm
+    distributions = recipe.distributions
+    structural = [k for k in flatten(base_config) if k not in algo.vectorized + algo.paddable]
+    corners = _combinations(distributions, algo.paddable)
+    shapes = _combinations(distributions, structural)
+    if len(corners) * len(shapes) > CORNER_LIMIT:
+        raise ValueError(
+            f"--sampling-method {source['sampling_method']}: the structural and paddable keys combine in "
+            f"{len(corners) * len(shapes)} ways at their extremes, more than {CORNER_LIMIT} to check; fix some with --set"
+        )
+    middle = {k: d.from_unit(0.5) for k, d in distributions.items()}
+    env = make_env(base_config["env"])
+    valid, problems = [], []
+    for shape in shapes:
+        for corner in corners:
+            sample = {**middle, **shape, **corner}
+            try:
+                check_sample(recipe, base_config, "the configuration", sample)
+            except ValueError as err:
+                problems.append(str(err))
+            else:
+                valid.append(sample)
+    if not valid:
+        raise ValueError(f"no configuration at the search space's extremes can run, e.g. {problems[0]}")
+    by_structure = {structure_of(s, structural): s for s in valid}
+    for sample in by_structure.values():
+        check_sample(recipe, base_config, "the configuration", sample, env)
+        config = config_for(base_config, sample)
+        _check_contract(algo, config, env, algo.padded_extents([config]))
+    if settings.hparam_batch_size == "auto":
+        configs = [config_for(base_config, s) for s in valid]
+        size = fitting_batch_size(algo, base_config, env, configs, structural, settings, source["num_samples"])
+        settings = dataclasses.replace(settings, hparam_batch_size=size)
+    recorded = {
+        "source": source, "seed": settings.seed, "num_seeds": settings.num_seeds, "base_config": base_config,
+        "distributions": {k: repr(d) for k, d in distributions.items()},
+        "batching": [settings.hparam_batch_size, settings.group_by_structural_hparams, settings.sequential],
+    }
+    return Prepared(
+        recipe, settings, base_config, [], [], {}, fingerprint([], [], recorded), source["num_samples"],
+        source["sampling_method"], tuple(corners),
+    )
+
+
 def fitting_batch_size(
-    algo: Any, base_config: dict[str, Any], env: EnvSpec, samples: list[dict[str, Any]], structural: list[str],
-    settings: Settings,
+    algo: Any, base_config: dict[str, Any], env: EnvSpec, configs: list[dict[str, Any]], structural: list[str],
+    settings: Settings, num_samples: int,
 ) -> int:
-    """The largest batch whose memory estimate (its largest structure, padded to every sample's extents)
-    fits every device its lanes are sharded over (with --ray: those of a task, measured on a worker)."""
-    configs = [config_for(base_config, s) for s in samples]
+    """The largest batch (of at most `num_samples`) whose memory estimate (its largest structure, padded
+    to the extents of every given config) fits every device its lanes are sharded over (with --ray:
+    those of a task, measured on a worker)."""
     extents = algo.padded_extents(configs)
-    one_per_structure = {structure_of(s, structural): c for s, c in zip(samples, configs)}
+    one_per_structure = {structure_of(flatten(c), structural): c for c in configs}
     per_lane = max(memory.lane_bytes(algo, c, env, extents) for c in one_per_structure.values())
     if settings.ray == "off":
         used = devices.resolve(settings.devices)
         free, count = memory.available_bytes(used), len(used)
     else:
         free, count = ray_batches().worker_memory(settings)
-    size = memory.auto_batch_size(per_lane, settings.num_seeds, len(samples), free, count)
+    size = memory.auto_batch_size(per_lane, settings.num_seeds, num_samples, free, count)
     log.info(
         "--hparam-batch-size auto: %d (%.1f MiB per lane x %d seeds, %.0f MiB available on each of %d device(s))",
         size, per_lane / memory.MiB, settings.num_seeds, free / memory.MiB, count,
@@ -260,7 +377,7 @@ def make_executor(prepared: Prepared) -> Executor:
 
 
 def versions() -> dict[str, str]:
-    names = ("hyperlax", "jax", "jaxlib", "flax", "optax", "gymnax", "numpy", "scipy")
+    names = ("hyperlax", "jax", "jaxlib", "flax", "optax", "gymnax", "numpy", "scipy", "optuna")
     found = {"python": platform.python_version()}
     for name in names:
         try:
@@ -294,8 +411,10 @@ def start(root: Path, prepared: Prepared, arguments: dict[str, Any], resume: boo
             "recipe": {"algo": prepared.recipe.algo_path, "env": prepared.recipe.env_path},
             "versions": versions(),
             "fingerprint": prepared.fingerprint,
-            "num_samples": len(prepared.samples),
-            "batches": [{"name": b.name, "sample_ids": list(b.sample_ids)} for b in prepared.plan],
+            "num_samples": prepared.num_samples,
+            # a learning sampler's batches are known only as it asks them
+            "batches": None if prepared.method else [{"name": b.name, "sample_ids": list(b.sample_ids)} for b in prepared.plan],
+            "sampler": prepared.method,
         },
     )
     store.write_samples_csv(root / "samples.csv", prepared.samples)
@@ -304,26 +423,118 @@ def start(root: Path, prepared: Prepared, arguments: dict[str, Any], resume: boo
 DEFAULT_METRIC = {"name": "final_return", "goal": "maximize"}
 
 
+def objective(row: dict[str, Any], metric: dict[str, Any]) -> float:
+    """The value a sample's trial is told: its metric, or with `history_extremum` (W&B's bayes) the
+    best by the goal of its mean returns over the evaluation milestones (NaN if none is finite)."""
+    if not metric.get("history_extremum"):
+        return row[metric["name"]]
+    finite = [r for r in row["milestone_returns"] if np.isfinite(r)]
+    return float((max if metric["goal"] == "maximize" else min)(finite)) if finite else float("nan")
+
+
+def finish_batch(search: Search | None, directory: Path, prepared: Prepared, metric: dict[str, Any], steps: list[int]) -> None:
+    """Tell the study each sample's result from the finished batch in `directory` (once)."""
+    if search is None:
+        return
+    for row in store.read_batch_results(directory):
+        sample_id = row["sample_id"]
+        search.finish(
+            sample_id, prepared.samples[sample_id], objective(row, metric), list(zip(steps, row["milestone_returns"])),
+            {"status": row["status"], "directory": row["directory"]},
+        )
+
+
+def _runnable_corners(prepared: Prepared, sample: dict[str, Any]) -> list[dict[str, Any]]:
+    """The configs of `sample` with the paddable values of each of the space's extremes, those that can run."""
+    configs = []
+    for corner in prepared.corners:
+        try:
+            check_sample(prepared.recipe, prepared.base_config, "corner", {**sample, **corner})
+        except ValueError:
+            continue
+        configs.append(config_for(prepared.base_config, {**sample, **corner}))
+    return configs
+
+
+def asked_batches(root: Path, prepared: Prepared, search: Search, executor: Executor) -> Iterator[Batch]:
+    """The batches of a learning sampler, asked round by round until the sweep's number of samples.
+
+    Each round asks as many trials as a batch has lanes (the journal's trials first, on resume),
+    adds them to `prepared.samples` and samples.csv, and yields the round's batches; the caller
+    tells their results before the next round is asked. An asked config that cannot run is a
+    failed trial (with a warning) and trains in no lane. A structure's extents are set when it first
+    appears, from the space's extremes (`prepared.corners`) with the structural values of its samples.
+    """
+    settings = prepared.settings
+    asked = search.asked()
+    prepared.samples.clear()
+    env = make_env(prepared.base_config["env"])
+    most_lanes = min(settings.hparam_batch_size, prepared.num_samples)
+    exact = settings.group_by_structural_hparams or settings.sequential  # no padding: extents of the samples
+    seen: dict[str, list[dict[str, Any]]] = {}  # structure -> the configs its extents cover
+    for first in range(0, prepared.num_samples, most_lanes):
+        count = min(most_lanes, prepared.num_samples - first)
+        known = asked[first : first + count]
+        prepared.samples.extend(known + search.ask(count - len(known)))
+        store.write_samples_csv(root / "samples.csv", prepared.samples)
+        runnable = {}
+        for sample_id in range(first, first + count):
+            sample = prepared.samples[sample_id]
+            try:
+                check_sample(prepared.recipe, prepared.base_config, f"sample {sample_id}", sample, env)
+            except ValueError as err:
+                log.warning("%s; a failed trial, not trained", err)
+                search.finish(sample_id, sample, None, [], {"status": "invalid", "problem": str(err)})
+            else:
+                runnable[sample_id] = sample
+        if not runnable:
+            continue
+        batches = plan_round(
+            runnable, prepared.structural, prepared.recipe.algorithm.paddable, most_lanes,
+            sum(b.name.startswith("batch_") for b in prepared.plan), settings.group_by_structural_hparams,
+            settings.sequential,
+        )
+        for unit in (u for b in batches for u in b.units):
+            configs = seen.setdefault(unit.structure, [])
+            if not configs and not exact:  # the space's extremes with this structure, those that can run
+                first_sample = prepared.samples[unit.sample_ids[0]]
+                configs.extend(_runnable_corners(prepared, first_sample))
+            configs.extend(config_for(prepared.base_config, prepared.samples[i]) for i in unit.sample_ids)
+            wanted = prepared.recipe.algorithm.padded_extents(configs)
+            if prepared.extents.get(unit.structure, wanted) != wanted:
+                log.warning("sample %d lies beyond the extents of its structure: compiling it again", unit.sample_ids[0])
+                executor.forget(unit.structure)
+            prepared.extents[unit.structure] = wanted
+        prepared.plan.extend(batches)
+        yield from batches
+
+
 def execute(
-    root: Path, prepared: Prepared, console: Console | None = None, metric: dict[str, str] | None = None
+    root: Path,
+    prepared: Prepared,
+    console: Console | None = None,
+    metric: dict[str, Any] | None = None,
+    search: Search | None = None,
 ) -> dict[str, Any]:
     """Run every unfinished batch, then write results.csv and summary.json; returns the summary.
 
     The progress bar counts env steps (each sample's milestones reached, over its seeds) over the
     sweep's total, with the best return so far. The summary ranks the best configurations by
     `metric` ({name: final_return or best_return, goal: maximize or minimize}), by default the
-    highest final return; diverged samples are left out of the ranking.
+    highest final return; diverged samples are left out of the ranking. `search`, the sweep's
+    study, is told every sample's result as its batch lands (`objective`); a learning sampler's
+    sweep (`prepared.method`) needs it, to ask its batches.
     """
     console = console or Console(stderr=True)
     metric = metric or DEFAULT_METRIC
     started = time.perf_counter()
     training = prepared.base_config["training"]
     steps = milestones(training["total_timesteps"], training["num_evaluations"])
-    keys = list(prepared.samples[0]) if prepared.samples else []
-    todo = [b for b in prepared.plan if not store.is_complete(root / "samples" / b.name)]
-    skipped = len(prepared.plan) - len(todo)
-    if skipped:
-        log.info("resuming: %d of %d batches already finished, skipping them", skipped, len(prepared.plan))
+    keys = list(prepared.samples[0]) if prepared.samples else list(prepared.recipe.distributions)
+    done = sum(store.is_complete(root / "samples" / b.name) for b in prepared.plan)
+    if done:
+        log.info("resuming: %d of %d batches already finished, skipping them", done, len(prepared.plan))
+    skipped = 0
     per_sample = steps[-1] * prepared.settings.num_seeds
     finished = store.collect_results(root)
     best = Best(metric["goal"], [r[metric["name"]] for r in finished])
@@ -333,7 +544,7 @@ def execute(
         transient=False,
     ) as progress:
         task = progress.add_task(
-            "batches", total=per_sample * len(prepared.samples), completed=per_sample * len(finished), best=best.text()
+            "batches", total=per_sample * prepared.num_samples, completed=per_sample * len(finished), best=best.text()
         )
 
         def advance(env_steps: int, returns: np.ndarray, description: str | None = None) -> None:
@@ -345,15 +556,24 @@ def execute(
             advance(segment.budget, segment.returns.mean(axis=1))
 
         if prepared.settings.ray != "off":
+            todo = [b for b in prepared.plan if not store.is_complete(root / "samples" / b.name)]
+            skipped = len(prepared.plan) - len(todo)
             work = ray_batches().run_batches(root, prepared, todo, advance)
+            for batch in prepared.plan:
+                finish_batch(search, root / "samples" / batch.name, prepared, metric, steps)
         else:
             work = make_executor(prepared)
-            for batch in todo:
+            for batch in asked_batches(root, prepared, search, work) if prepared.method else prepared.plan:
                 directory = root / "samples" / batch.name
+                if store.is_complete(directory):
+                    skipped += 1
+                    finish_batch(search, directory, prepared, metric, steps)  # if a kill came before the study heard
+                    continue
                 if store.discard_incomplete(directory):
                     log.warning("%s had no success.txt: discarded (its checkpoint kept), running it again", batch.name)
                 progress.update(task, description=f"{batch.name} ({len(batch.sample_ids)} samples)")
                 run_batch(work, batch, prepared.samples, directory, on_segment)
+                finish_batch(search, directory, prepared, metric, steps)
                 if not prepared.settings.keep_checkpoints:
                     store.remove_checkpoint(directory)
                 store.write_results_csv(root, store.collect_results(root), keys)
@@ -362,7 +582,7 @@ def execute(
     if prepared.scheduler.pbt is not None:
         store.write_lineage_csv(root)
     summary = summarize(rows, work, time.perf_counter() - started, len(prepared.plan), skipped, metric)
-    summary["env_steps_full_budget"] = per_sample * len(prepared.samples)
+    summary["env_steps_full_budget"] = per_sample * prepared.num_samples
     store.write_json(root / "summary.json", summary)
     diverged = [r["sample_id"] for r in rows if r["status"] == "diverged"]
     if diverged:

@@ -2,7 +2,8 @@
 
 Every sampler (Sobol, random, ...) draws unit numbers and hands them to `from_unit`, so all
 samplers share one path. `validate()` returns a message for a bad domain, or None; the recipe
-loader prefixes it with the key.
+loader prefixes it with the key. The distributions Optuna has no form for (Normal, LogNormal,
+Beta, Quantized) also give `to_unit(value)`, their CDF: Optuna searches them on that quantile.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import math
 from typing import Any
 
 from scipy import stats
-from scipy.special import ndtri
+from scipy.special import ndtr, ndtri
 
 _EDGE = 1e-12  # keeps the Normal inverse CDF finite at u = 0
 
@@ -131,6 +132,9 @@ class Normal(Distribution):
     def from_unit(self, u: float) -> float:
         return float(self.mean + self.std * ndtri(min(max(u, _EDGE), 1.0 - _EDGE)))
 
+    def to_unit(self, value: float) -> float:
+        return float(min(max(ndtr((value - self.mean) / self.std), _EDGE), 1.0 - _EDGE))
+
     def validate(self) -> str | None:
         if not self.std > 0:
             return f"std must be positive, got {self.std!r}"
@@ -146,6 +150,9 @@ class LogNormal(Distribution):
 
     def from_unit(self, u: float) -> float:
         return float(math.exp(Normal(self.mean, self.std).from_unit(u)))
+
+    def to_unit(self, value: float) -> float:
+        return Normal(self.mean, self.std).to_unit(math.log(value)) if value > 0 else _EDGE
 
     def validate(self) -> str | None:
         return Normal(self.mean, self.std).validate()
@@ -172,6 +179,9 @@ class Quantized(Distribution):
         value = round(self.base.from_unit(u) / self.q) * self.q
         return value if isinstance(self.q, int) else float(value)
 
+    def to_unit(self, value: float) -> float:
+        return self.base.to_unit(value)
+
     def validate(self) -> str | None:
         if not (_is_number(self.q) and self.q > 0):
             return f"q must be a positive number, got {self.q!r}"
@@ -187,6 +197,9 @@ class Beta(Distribution):
 
     def from_unit(self, u: float) -> float:
         return float(stats.beta.ppf(u, self.a, self.b))
+
+    def to_unit(self, value: float) -> float:
+        return float(stats.beta.cdf(value, self.a, self.b))
 
     def validate(self) -> str | None:
         if not (_is_number(self.a) and _is_number(self.b) and self.a > 0 and self.b > 0):

@@ -1,6 +1,6 @@
 """W&B-style sweep configs (a YAML file or a dict) turned into concrete configs.
 
-    method: random            # grid, random (bayes is not available yet)
+    method: random            # grid, random or bayes (a GP sampler that learns, see below)
     run_cap: 20               # caps the number of configs
     metric: {name: loss, goal: minimize}
     parameters:
@@ -28,6 +28,9 @@ sigma to 1, a and b to 1; a quantised value is an int when q is an int):
 
 Without `distribution`, W&B's inference applies: values -> categorical, value -> constant,
 min/max -> int_uniform if both are ints, else uniform.
+
+bayes gives no configs but the parameters' distributions (and the count): the sweep asks them of
+a Gaussian-process sampler batch by batch (hyperlax/run/search.py), which needs the metric.
 """
 
 from __future__ import annotations
@@ -99,15 +102,19 @@ _FINITE = ("constant", "categorical", "int_uniform")
 class WandbSweep:
     """A loaded sweep, as plain data.
 
-    configs: flat dicts of dotted keys. metric: {name, goal[, target]} (goal defaults to minimize)
-    or None. method: grid or random. extra: the top-level keys other than method, parameters,
-    metric, run_cap, name, description and program (e.g. algo, env, num_seeds), for the caller.
+    configs: flat dicts of dotted keys (none for bayes). metric: {name, goal[, target]} (goal
+    defaults to minimize) or None. method: grid, random or bayes. extra: the top-level keys other
+    than method, parameters, metric, run_cap, name, description and program (e.g. algo, env,
+    num_seeds), for the caller. distributions and count: bayes's search space (dotted key ->
+    distribution) and how many configs to ask.
     """
 
     configs: list[dict[str, Any]]
     metric: dict[str, Any] | None
     method: str
     extra: dict[str, Any]
+    distributions: dict[str, Distribution] | None = None
+    count: int | None = None
 
 
 def _infer(key: str, spec: Mapping[str, Any]) -> str:
@@ -228,12 +235,18 @@ def load_wandb_sweep(
     method = config.get("method")
     if method not in METHODS:
         raise ValueError(f"sweep method must be one of {', '.join(METHODS)}, got {method!r}")
-    if method == "bayes":
-        raise ValueError("method 'bayes': Bayesian search is not available yet; use grid or random")
     parameters = _parameters(config.get("parameters"))
     metric = _metric(config.get("metric"))
     counts = [c for c in (_count("run_cap", config.get("run_cap")), _count("num_samples", num_samples)) if c]
     count = min(counts) if counts else None
+    extra = {key: copy.deepcopy(value) for key, value in config.items() if key not in _RESERVED}
+    if method == "bayes":
+        if count is None:
+            raise ValueError("method 'bayes' needs a count: set run_cap in the sweep config or pass num_samples")
+        if metric is None:
+            raise ValueError("method 'bayes' needs the metric to learn from: metric: {name: ..., goal: maximize}")
+        distributions = {key: dist for key, (_, dist) in parameters.items()}
+        return WandbSweep([], metric, method, extra, distributions, count)
     if method == "grid":
         continuous = [f"{key!r} ({name})" for key, (name, _) in parameters.items() if name not in _FINITE]
         if continuous:
@@ -257,5 +270,4 @@ def load_wandb_sweep(
             }
             for row in unit
         ]
-    extra = {key: copy.deepcopy(value) for key, value in config.items() if key not in _RESERVED}
-    return WandbSweep([flatten(copy.deepcopy(row)) for row in rows], metric, method, extra)
+    return WandbSweep([flatten(copy.deepcopy(row)) for row in rows], metric, method, extra, None, count)
