@@ -72,7 +72,7 @@ def test_exploit_copies_every_leaf_of_a_lane_state_replay_buffer_included():
     state = jax.jit(jax.vmap(segments.init))(hparams, keys)
     state = jax.tree.map(lambda x: x.at[2].set(~x[2]) if x.dtype == bool else x.at[2].add(1), state)  # lane 2 differs
     fresh, until = jnp.zeros(3, bool), jnp.zeros(3, jnp.int32)
-    copied, _, _ = step(state, hparams, keys, fresh, until, jnp.asarray([0, 2, 2], jnp.int32))
+    copied, _, _ = step(jax.tree.map(jnp.copy, state), hparams, keys, fresh, until, jnp.asarray([0, 2, 2], jnp.int32))
     assert {"params", "opt_state", "buffer", "env_state", "loop_key"} <= set(copied)
     for (path, got), want in zip(jax.tree_util.tree_leaves_with_path(copied), jax.tree.leaves(state)):
         np.testing.assert_array_equal(got[1], want[2], err_msg=jax.tree_util.keystr(path))  # lane 1 took lane 2's
