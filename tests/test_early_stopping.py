@@ -254,3 +254,15 @@ def test_an_off_policy_lane_refilled_mid_run_equals_its_solo_run():
         for got, want in zip(jax.tree.leaves((together.output.params, together.output.opt_state)), jax.tree.leaves((alone.params, alone.opt_state))):
             np.testing.assert_allclose(got[i], want[0], atol=1e-5)
         np.testing.assert_allclose(together.output.returns[i], alone.returns[0], atol=1e-4)
+
+
+def test_stopped_samples_are_pruned_trials_of_the_sweeps_study(sweep):
+    import optuna
+
+    study = optuna.load_study(study_name="hyperlax", storage=optuna.storages.JournalStorage(
+        optuna.storages.journal.JournalFileBackend(str(sweep / "study.log"))))
+    by_id = {t.user_attrs["sample_id"]: t for t in study.trials}
+    for row in rows(sweep / "results.csv"):
+        trial = by_id[int(row["sample_id"])]
+        assert trial.state.name == {"stopped": "PRUNED", "finished": "COMPLETE"}[row["status"]]
+        assert len(trial.intermediate_values) >= 1

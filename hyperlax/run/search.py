@@ -205,11 +205,13 @@ class Search:
         intermediate: Iterable[tuple[int, float]] = (),
         attrs: Mapping[str, Any] | None = None,
     ) -> None:
-        """Add the finished trial of a given (not asked) sample: COMPLETE, or FAIL without a finite value."""
-        failed = value is None or not math.isfinite(value)
+        """Add the finished trial of a given (not asked) sample: PRUNED when it was stopped early
+        (`attrs` status "stopped"), else COMPLETE, or FAIL without a finite value."""
+        pruned = (attrs or {}).get("status") == "stopped"
+        failed = not pruned and (value is None or not math.isfinite(value))
         trial = optuna.trial.create_trial(
-            state=TrialState.FAIL if failed else TrialState.COMPLETE,
-            value=None if failed else float(value),
+            state=TrialState.PRUNED if pruned else TrialState.FAIL if failed else TrialState.COMPLETE,
+            value=None if failed or pruned else float(value),
             params=self.space.to_params(sample),
             distributions=self.space.distributions,
             intermediate_values={int(s): float(v) for s, v in intermediate if math.isfinite(v)},
@@ -234,4 +236,9 @@ class Search:
         elif state == TrialState.RUNNING:
             for step, v in intermediate:
                 self.report(sample_id, step, v)
-            self.tell(sample_id, value, attrs)
+            if attrs.get("status") == "stopped":
+                for name, attr in attrs.items():
+                    self.study._storage.set_trial_user_attr(self.trial_ids[sample_id], name, attr)
+                self.prune(sample_id)
+            else:
+                self.tell(sample_id, value, attrs)
