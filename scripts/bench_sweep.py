@@ -9,7 +9,9 @@ Prints one JSON object. Samples are Sobol draws of the recipe's search space res
   paddable combination) and padded (one batch, masked lanes).
 `segment_loop` compares the batched unit run segment by segment (the executor) with the same unit
 in one compiled call, both compiled beforehand: what the segment loop costs, as a share of the
-batched wall time.
+batched wall time. Every compilation is cold: the benchmark turns jax's persistent compilation cache
+off itself (`--compile-cache off` in each mode, whatever the environment sets) and reports
+`compile_cache_hits` (0) to show it.
 
     python scripts/bench_sweep.py [--algo ppo_mlp|dqn_mlp|sac_mlp] [--case same-shape|mixed]
                                   [--num-samples 16] [--total-timesteps 100000] [--env gymnax.cartpole]
@@ -65,6 +67,7 @@ def run_mode(prepared) -> dict:
         "env_steps_per_s": round(steps / (wall - executor.compile_s), 1),
         "end_to_end_env_steps_per_s": round(steps / wall, 1),
         "compile_count": executor.compile_count,
+        "compile_cache_hits": executor.compile_cache_hits,
         "compile_s": round(executor.compile_s, 3),
         "wall_s": round(wall, 3),
         "peak_rss_mb": round(peak_rss_mb(), 1),
@@ -111,7 +114,6 @@ def main() -> None:
     parser.add_argument("--num-evaluations", type=int, default=None, help="default: the recipe's")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    jax.config.update("jax_enable_compilation_cache", False)  # every compile is paid, as on a fresh sweep
 
     env = args.env or ("gymnax.pendulum" if args.algo.startswith("sac") else "gymnax.cartpole")
     recipe = load_recipe(args.algo, env)
@@ -121,7 +123,10 @@ def main() -> None:
     drawn = algo.vectorized + (algo.paddable if args.case == "mixed" else ())
     recipe = dataclasses.replace(recipe, distributions={k: v for k, v in recipe.distributions.items() if k in drawn})
     samples = draw_samples(recipe.distributions, args.num_samples, "qmc_sobol", args.seed)
-    common = dict(seed=args.seed, total_timesteps=args.total_timesteps, num_evaluations=args.num_evaluations)
+    # compile_cache off: every compile is paid, as on a fresh sweep (each executor turns jax's cache off).
+    common = dict(
+        seed=args.seed, total_timesteps=args.total_timesteps, num_evaluations=args.num_evaluations, compile_cache="off"
+    )
     modes = {"sequential": Settings(sequential=True, **common)}
     if args.case == "mixed":
         modes["grouped"] = Settings(hparam_batch_size=args.num_samples, group_by_structural_hparams=True, **common)

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-# Identical programs compile once across tests and test subprocesses.
-os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(Path(__file__).parent.parent / ".pytest_cache" / "jax"))
+# Identical programs compile once across tests and test subprocesses; sweeps' default --compile-cache
+# is this directory too, never the user's.
+os.environ["JAX_COMPILATION_CACHE_DIR"] = str(Path(__file__).parent.parent / ".pytest_cache" / "jax")
 
 TINY_RECIPE = '''
 from hyperlax.space import Beta, Categorical, Fixed, InvLogUniform, LogUniform, Quantized, Uniform, UniformInt

@@ -30,7 +30,7 @@ from hyperlax.errors import SweepError
 from hyperlax.lock import LOCK
 from hyperlax.plan import Batch, fingerprint, make_plan, members, structure_of
 from hyperlax.recipes import Recipe
-from hyperlax.run import memory
+from hyperlax.run import compile_cache, memory
 from hyperlax.run.executor import Executor, Segment, config_for, params_by_leaf
 
 log = logging.getLogger("hyperlax")
@@ -69,6 +69,10 @@ class Settings:
         "resume continues it from there; 0: no checkpoints."
     )
     keep_checkpoints: bool = _option(False, "Keep a finished batch's checkpoint/ directory.")
+    compile_cache: str = _option(
+        compile_cache.default_dir(), "Directory of jax's persistent compilation cache, where compiled programs are "
+        "kept so that a resumed or repeated sweep loads them instead of compiling again; off: compile afresh."
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,6 +104,7 @@ def prepare(recipe: Recipe, samples: list[dict[str, Any]], settings: Settings, s
         raise ValueError(f"--num-seeds must be at least 1, got {settings.num_seeds}")
     if settings.checkpoint_every < 0:
         raise ValueError(f"--checkpoint-every must be 0 (no checkpoints) or positive, got {settings.checkpoint_every}")
+    settings = dataclasses.replace(settings, compile_cache=compile_cache.resolve(settings.compile_cache))
     algo = recipe.algorithm
     for sample_id, sample in enumerate(samples):
         try:
@@ -155,9 +160,11 @@ def fitting_batch_size(
 
 
 def make_executor(prepared: Prepared) -> Executor:
-    """An executor for the prepared sweep's algorithm, env, seeds and extents."""
+    """An executor for the prepared sweep's algorithm, env, seeds and extents; jax caches what it compiles
+    in the sweep's compile cache."""
     config = prepared.base_config
     settings = prepared.settings
+    compile_cache.use(settings.compile_cache)
     return Executor(
         prepared.recipe.algorithm, config, make_env(config["env"]), settings.num_seeds, settings.seed,
         prepared.extents, settings.checkpoint_every, prepared.fingerprint,
@@ -338,6 +345,7 @@ def summarize(
         "num_batches": num_batches,
         "batches_skipped_on_resume": skipped,
         "compile_count": executor.compile_count,
+        "compile_cache_hits": executor.compile_cache_hits,
         "compile_s": round(executor.compile_s, 3),
         "segments_run": executor.segments_run,
         "padding_fraction": round(1.0 - executor.env_steps / executor.slots, 4) if executor.slots else 0.0,
