@@ -146,7 +146,8 @@ def launch(
         prepared = prepare(recipe, samples, settings, source)
         sampled = source.get("kind") == "sampled"
         space = recipe_space(recipe.distributions) if sampled else observed_space(samples, recipe.distributions)
-    arguments = {**arguments, "hparam_batch_size": prepared.settings.hparam_batch_size}  # "auto" resolved
+    resolved = {name: getattr(prepared.settings, name) for name in ("hparam_batch_size", "compile_cache")}
+    arguments = {**arguments, **resolved}  # "auto" and the cache's path resolved
     with cluster(settings), SweepLock(root):  # a Ray cluster that cannot be reached stops it before any writing
         store.remove_temp_files(root)
         if stored is None:
@@ -189,7 +190,8 @@ def launch(
         )
     console.print(
         f"{summary['num_finished_samples']} samples finished in {summary['wall_s']:.1f}s "
-        f"({summary['compile_count']} compilations, {summary['compile_s']:.1f}s compiling; "
+        f"({summary['compile_count']} compilations, {summary['compile_cache_hits']} from the compile cache, "
+        f"{summary['compile_s']:.1f}s compiling; "
         f"{100 * summary['padding_fraction']:.0f}% of lane-steps were padding). "
         f"Results: {root / 'results.csv'}"
     )

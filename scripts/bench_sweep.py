@@ -11,7 +11,9 @@ With `--devices 2,4,...` the batched plan also runs with its lanes sharded over 
 devices (mode `batched_on_<N>_devices`; on a CPU, force host devices with
 XLA_FLAGS=--xla_force_host_platform_device_count=N). `segment_loop` compares the batched unit run segment by segment (the executor) with the same unit
 in one compiled call, both compiled beforehand: what the segment loop costs, as a share of the
-batched wall time.
+batched wall time. Every compilation is cold: the benchmark turns jax's persistent compilation cache
+off itself (`--compile-cache off` in each mode, whatever the environment sets) and reports
+`compile_cache_hits` (0) to show it.
 
     python scripts/bench_sweep.py [--algo ppo_mlp|dqn_mlp|sac_mlp] [--case same-shape|mixed]
                                   [--num-samples 16] [--total-timesteps 100000] [--env gymnax.cartpole]
@@ -68,6 +70,7 @@ def run_mode(prepared) -> dict:
         "env_steps_per_s": round(steps / (wall - executor.compile_s), 1),
         "end_to_end_env_steps_per_s": round(steps / wall, 1),
         "compile_count": executor.compile_count,
+        "compile_cache_hits": executor.compile_cache_hits,
         "compile_s": round(executor.compile_s, 3),
         "wall_s": round(wall, 3),
         "peak_rss_mb": round(peak_rss_mb(), 1),
@@ -115,7 +118,6 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--devices", default="", help="device counts to shard the batched plan over, e.g. 2,4")
     args = parser.parse_args()
-    jax.config.update("jax_enable_compilation_cache", False)  # every compile is paid, as on a fresh sweep
 
     env = args.env or ("gymnax.pendulum" if args.algo.startswith("sac") else "gymnax.cartpole")
     recipe = load_recipe(args.algo, env)
@@ -125,7 +127,10 @@ def main() -> None:
     drawn = algo.vectorized + (algo.paddable if args.case == "mixed" else ())
     recipe = dataclasses.replace(recipe, distributions={k: v for k, v in recipe.distributions.items() if k in drawn})
     samples = draw_samples(recipe.distributions, args.num_samples, "qmc_sobol", args.seed)
-    common = dict(seed=args.seed, total_timesteps=args.total_timesteps, num_evaluations=args.num_evaluations)
+    # compile_cache off: every compile is paid, as on a fresh sweep (each executor turns jax's cache off).
+    common = dict(
+        seed=args.seed, total_timesteps=args.total_timesteps, num_evaluations=args.num_evaluations, compile_cache="off"
+    )
     modes = {"sequential": Settings(sequential=True, **common)}
     if args.case == "mixed":
         modes["grouped"] = Settings(hparam_batch_size=args.num_samples, group_by_structural_hparams=True, **common)

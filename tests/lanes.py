@@ -12,6 +12,7 @@ from hyperlax.algos.interface import Algorithm, lane_hparams, run_in_one_call
 from hyperlax.config import flatten, merge
 from hyperlax.envs import make_env
 from hyperlax.recipes import load_recipe
+from hyperlax.run.loop import Settings, make_executor, prepare
 
 
 class Run(NamedTuple):
@@ -39,12 +40,12 @@ def segments_of(algo: Algorithm, config: dict[str, Any]):
     return algo.make_segments(config, make_env(config["env"]), algo.padded_extents([config]))
 
 
-def lanes_runner(algo: Algorithm, config: dict[str, Any], compiler_options: dict[str, Any] | None = None):
+def lanes_runner(algo: Algorithm, config: dict[str, Any]):
     """`run(lanes, keys) -> Run`: train every lane (a dict of vectorized and paddable values) in one
     call under one vmap, one key per lane. A runner compiles once per lane count, as the executor does."""
     training = config["training"]
     train = run_in_one_call(segments_of(algo, config), training["total_timesteps"], training["num_evaluations"])
-    train = jax.jit(jax.vmap(train, axis_name=LANES), compiler_options=compiler_options)
+    train = jax.jit(jax.vmap(train, axis_name=LANES))
 
     def run(lanes: list[dict[str, Any]], keys: jax.Array) -> Run:
         state, metrics = jax.device_get(train(lane_hparams(algo, lanes), keys))
@@ -82,3 +83,32 @@ def assert_lanes_equal_solo_runs(batched, solo) -> None:
     for i, alone in enumerate(solo):
         assert_trees_close(lane(batched.params, i), lane(alone.params, 0), atol=1e-5)
         assert_trees_close(lane(batched.opt_state, i), lane(alone.opt_state, 0), atol=1e-5)
+
+
+def ppo_paddable(num_envs: int, rollout_length: int, update_epochs: int, num_minibatches: int, actor_lr: float):
+    """A PPO sample setting every paddable value and the actor's learning rate."""
+    names = ("num_envs", "rollout_length", "update_epochs", "num_minibatches", "actor_lr")
+    values = (num_envs, rollout_length, update_epochs, num_minibatches, actor_lr)
+    return {f"algorithm.hyperparam.{name}": value for name, value in zip(names, values)}
+
+
+class PaddedRun(NamedTuple):
+    """Samples run as one padded unit and each alone (sequential), by the sweep's own executors."""
+
+    prepared: Any  # the batched sweep, prepared
+    batch_executor: Any
+    solo_executor: Any
+    padded: Any  # the unit's UnitResult
+    solos: list  # each sample's UnitResult
+
+
+def padded_and_solo(recipe_path, samples: list[dict[str, Any]], total_timesteps: int, num_evaluations: int) -> PaddedRun:
+    recipe = load_recipe(str(recipe_path), "gymnax.cartpole")
+    common = {"total_timesteps": total_timesteps, "num_evaluations": num_evaluations}
+    batched = prepare(recipe, samples, Settings(hparam_batch_size=len(samples), **common), {})
+    solo = prepare(recipe, samples, Settings(sequential=True, **common), {})
+    (unit,) = batched.plan[0].units
+    batch_executor, solo_executor = make_executor(batched), make_executor(solo)
+    padded = batch_executor.run_unit(unit, samples)
+    solos = [solo_executor.run_unit(run.units[0], [samples[i]]) for i, run in enumerate(solo.plan)]
+    return PaddedRun(batched, batch_executor, solo_executor, padded, solos)

@@ -171,6 +171,9 @@ CASES = {
         {"tiny.py": TINY, f"{SWEEP}/sweep.json": SWEEP_JSON, f"{SWEEP}/sweep.lock": LOCK_JSON},
     ),
     "held lock on a new sweep": sampled(fragment=f"(pid {os.getpid()} on", files={f"{SWEEP}/sweep.lock": LOCK_JSON}),
+    "compile cache under a file": sampled(
+        "--compile-cache", "{d}/tiny.py/cache", fragment="--compile-cache {d}/tiny.py/cache: cannot use it as a directory"
+    ),
     "output root under a file": sampled("--output-root", "{d}/tiny.py/out", fragment="cannot write the sweep directory {d}/tiny.py/out"),
     "sweep already there": sampled(fragment="already holds a sweep; continue it with --resume-from", files={f"{SWEEP}/sweep.json": SWEEP_JSON}),
 }

@@ -2,32 +2,8 @@
 
 import jax
 import numpy as np
-import pytest
 
-from hyperlax.recipes import load_recipe
-from hyperlax.run.loop import Settings, make_executor, prepare
-
-HP = "algorithm.hyperparam."
-
-
-def paddable(num_envs, rollout_length, update_epochs, num_minibatches, actor_lr):
-    return {
-        HP + "num_envs": num_envs, HP + "rollout_length": rollout_length, HP + "update_epochs": update_epochs,
-        HP + "num_minibatches": num_minibatches, HP + "actor_lr": actor_lr,
-    }
-
-
-def padded_and_solo(recipe_path, samples, total_timesteps):
-    """The padded batch's output and each sample's solo output, with both executors."""
-    recipe = load_recipe(str(recipe_path), "gymnax.cartpole")
-    common = {"total_timesteps": total_timesteps, "num_evaluations": 2}
-    batched = prepare(recipe, samples, Settings(hparam_batch_size=len(samples), **common), {})
-    solo = prepare(recipe, samples, Settings(sequential=True, **common), {})
-    (unit,) = batched.plan[0].units
-    batch_executor, solo_executor = make_executor(batched), make_executor(solo)
-    padded = batch_executor.run_unit(unit, samples)
-    solos = [solo_executor.run_unit(run.units[0], [samples[i]]) for i, run in enumerate(solo.plan)]
-    return padded, solos, batch_executor, solo_executor
+from tests.conftest import PADDED_BUDGET, PADDED_LANES
 
 
 def assert_lane_is_solo(padded, lane, solo):
@@ -39,45 +15,30 @@ def assert_lane_is_solo(padded, lane, solo):
     assert padded.output.env_steps[lane] == solo.output.env_steps[0]
 
 
-@pytest.fixture
-def annealed_recipe(tiny_recipe):
-    """The tiny recipe with a learning rate annealed over each lane's own number of updates."""
-    tiny_recipe.write_text(tiny_recipe.read_text().replace('"anneal_lr": False', '"anneal_lr": True'))
-    return tiny_recipe
+def updates(lane):
+    """Updates of the lane's own run within the budget."""
+    num_envs, rollout_length, *_ = PADDED_LANES[lane]
+    return PADDED_BUDGET // (num_envs * rollout_length)
 
 
-def test_lanes_differing_in_every_paddable_value_equal_their_solo_runs_after_two_updates(annealed_recipe):
-    # 32 env steps per update for every lane, so a 64-step budget is 2 full updates each.
-    samples = [
-        paddable(1, 32, 1, 1, 3e-4),
-        paddable(2, 16, 2, 2, 5e-4),
-        paddable(4, 8, 3, 4, 7e-4),
-        paddable(8, 4, 4, 8, 9e-4),
-    ]
-    padded, solos, batch_executor, solo_executor = padded_and_solo(annealed_recipe, samples, 64)
-    assert batch_executor.compile_count == 1 and solo_executor.compile_count == 4
-    for lane, solo in enumerate(solos):
-        assert_lane_is_solo(padded, lane, solo)
+def test_lanes_differing_in_every_paddable_value_equal_their_solo_runs(padded_ppo):
+    # The learning rate is annealed over each lane's own number of updates.
+    run = padded_ppo
+    assert run.batch_executor.compile_count == 1 and run.solo_executor.compile_count == len(PADDED_LANES)
+    for lane, solo in enumerate(run.solos):
+        assert_lane_is_solo(run.padded, lane, solo)
         # Adam stepped exactly update_epochs * num_minibatches times per update: masked steps skipped.
-        counts = {int(x[lane, 0]) for x in jax.tree.leaves(padded.output.opt_state) if x.dtype == np.int32 and x.ndim == 2}
-        epochs, minibatches = samples[lane][HP + "update_epochs"], samples[lane][HP + "num_minibatches"]
-        assert counts == {2 * epochs * minibatches}
-    kernels = padded.output.params["actor"]["params"]["Torso_0"]["Dense_0"]["kernel"]
+        counts = {int(x[lane, 0]) for x in jax.tree.leaves(run.padded.output.opt_state) if x.dtype == np.int32 and x.ndim == 2}
+        _, _, epochs, minibatches, _ = PADDED_LANES[lane]
+        assert counts == {updates(lane) * epochs * minibatches}
+    kernels = run.padded.output.params["actor"]["params"]["Torso_0"]["Dense_0"]["kernel"]
     assert not np.allclose(kernels[0], kernels[1])
 
 
-def test_lanes_with_different_numbers_of_updates_stop_at_their_own_budget(tiny_recipe):
-    # 32, 64, 128 and 256 env steps per update: 8, 4, 2 and 1 updates of a 256-step budget.
-    samples = [
-        paddable(1, 32, 2, 2, 3e-4),
-        paddable(2, 32, 1, 4, 5e-4),
-        paddable(8, 16, 2, 1, 7e-4),
-        paddable(16, 16, 1, 2, 9e-4),
-    ]
-    padded, solos, *_ = padded_and_solo(tiny_recipe, samples, 256)
-    for lane, solo in enumerate(solos):
-        assert_lane_is_solo(padded, lane, solo)
+def test_lanes_with_different_numbers_of_updates_stop_at_their_own_budget(padded_ppo):
+    padded = padded_ppo.padded
+    assert [updates(lane) for lane in range(4)] == [8, 4, 2, 1]
     assert not np.isnan(padded.output.returns).any()  # every lane has a point at every milestone
-    assert list(padded.output.env_steps[:, 0]) == [256] * 4
-    # 8 updates of up to 32 steps x 16 envs were computed for every lane
-    assert padded.slots == 4 * 8 * 32 * 16 and padded.env_steps == 4 * 256
+    assert list(padded.output.env_steps[:, 0]) == [PADDED_BUDGET] * 4
+    # 8 updates of up to 32 steps x 64 envs were computed for every lane
+    assert padded.slots == 4 * 8 * 32 * 64 and padded.env_steps == 4 * PADDED_BUDGET

@@ -1,8 +1,10 @@
 """Every shipped (algorithm recipe, env recipe) pair: the ones that fit train, the others are refused.
 
 A pair fits when the env's action space is one the algorithm acts in (its action_spaces) and, for
-a conv torso, when the env's observations are images. A pair that fits must build and run a tiny
-train; one whose action space does not fit must be refused when the recipes are loaded.
+a conv torso, when the env's observations are images. A pair that fits must build a tiny train: it
+is traced for one lane (every shape and dtype checked, nothing compiled), and one pair of each kind
+of env that no other test trains on also runs it, batched. One whose action space does not fit must
+be refused when the recipes are loaded.
 """
 
 import importlib
@@ -14,9 +16,11 @@ import numpy as np
 import pytest
 
 from hyperlax.algos import ALGORITHMS
+from hyperlax.algos.common import LANES
+from hyperlax.algos.interface import lane_hparams, run_in_one_call
 from hyperlax.envs import make_env
 from hyperlax.recipes import RecipeError, available, load_recipe
-from tests.lanes import config_lane, lanes_runner, tiny_config
+from tests.lanes import config_lane, lanes_runner, segments_of, tiny_config
 
 TRAINING = {"total_timesteps": 8, "num_evaluations": 1, "num_eval_episodes": 1}
 TINY = {
@@ -27,8 +31,6 @@ TINY = {
     },
     "sac": {"num_envs": 2, "rollout_length": 1, "gradient_steps": 1, "buffer_size": 8, "batch_size": 4, "learning_starts": 4},
 }
-# Tiny programs need no optimized machine code; this compiles them two to three times as fast.
-FAST_COMPILE = {"xla_backend_optimization_level": 0}
 MAX_STEPS = 16  # short evaluation episodes
 
 
@@ -51,15 +53,25 @@ FITTING = [
     if ENVS[e][0] in ALGORITHMS[ALGOS[a][0]].action_spaces and (ENVS[e][1] or not ALGOS[a][1])
 ]
 REFUSED = [(a, e) for a, e in PAIRS if ENVS[e][0] not in ALGORITHMS[ALGOS[a][0]].action_spaces]
+# Run as well as traced: each kind of env that the other tests do not train on (MinAtar images into an
+# MLP and into a conv torso, bsuite, continuous mountain car), each algorithm at least once.
+TRAINED = [
+    ("ppo_mlp", "minatar.breakout"),
+    ("dqn_minatar", "minatar.space_invaders"),
+    ("dqn_mlp", "bsuite.catch"),
+    ("sac_mlp", "gymnax.mountain_car_continuous"),
+]
 
 
 def test_the_grid_covers_every_kind_of_pair():
     assert ("ppo_mlp", "gymnax.pendulum") in FITTING and ("ppo_mlp", "gymnax.cartpole") in FITTING
     assert ("dqn_minatar", "minatar.breakout") in FITTING and ("sac_mlp", "gymnax.pendulum") in FITTING
     assert ("dqn_mlp", "gymnax.pendulum") in REFUSED and ("sac_mlp", "gymnax.cartpole") in REFUSED
+    assert set(TRAINED) <= set(FITTING) and {ALGOS[a][0] for a, _ in TRAINED} == set(ALGORITHMS)
 
 
-def train_tiny(algo_recipe: str, env_recipe: str):
+def tiny_pair(algo_recipe: str, env_recipe: str):
+    """The pair's algorithm and its tiny config, checked."""
     algo = ALGORITHMS[ALGOS[algo_recipe][0]]
     overrides = {
         "algorithm": {"hyperparam": TINY[ALGOS[algo_recipe][0]]},
@@ -68,17 +80,33 @@ def train_tiny(algo_recipe: str, env_recipe: str):
     }
     config = tiny_config(algo_recipe, env_recipe, overrides)
     algo.check_config(config)
-    return lanes_runner(algo, config, FAST_COMPILE)([config_lane(algo, config)], jax.random.PRNGKey(0)[None])
+    return algo, config
+
+
+def train_tiny(algo_recipe: str, env_recipe: str):
+    algo, config = tiny_pair(algo_recipe, env_recipe)
+    return lanes_runner(algo, config)([config_lane(algo, config)], jax.random.PRNGKey(0)[None])
 
 
 @pytest.fixture(scope="module")
 def trained():
-    """Every fitting pair's tiny train (or its error), two at a time: XLA compiles on one core."""
+    """The trained pairs' tiny trains (or their errors), two at a time: XLA compiles on one core."""
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return {pair: pool.submit(train_tiny, *pair) for pair in FITTING}
+        return {pair: pool.submit(train_tiny, *pair) for pair in TRAINED}
 
 
 @pytest.mark.parametrize("algo_recipe, env_recipe", FITTING)
+def test_a_fitting_pair_builds_its_train(algo_recipe, env_recipe):
+    algo, config = tiny_pair(algo_recipe, env_recipe)
+    train = run_in_one_call(segments_of(algo, config), TRAINING["total_timesteps"], TRAINING["num_evaluations"])
+    hparams = jax.tree.map(lambda x: x[0], lane_hparams(algo, [config_lane(algo, config)]))
+    one_lane = jax.vmap(train, axis_name=LANES, in_axes=None, axis_size=1)  # unbatched: a third of the tracing
+    state, metrics = jax.eval_shape(one_lane, hparams, jax.random.PRNGKey(0))
+    assert metrics.episode_return.shape == (1, 1) and metrics.env_steps.shape == (1, 1)
+    assert all(jax.numpy.issubdtype(leaf.dtype, jax.numpy.floating) for leaf in jax.tree.leaves(state["params"]))
+
+
+@pytest.mark.parametrize("algo_recipe, env_recipe", TRAINED)
 def test_a_fitting_pair_trains(trained, algo_recipe, env_recipe):
     output = trained[algo_recipe, env_recipe].result()
     assert output.returns.shape == (1, 1) and np.isfinite(output.returns).all()

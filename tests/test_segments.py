@@ -5,7 +5,7 @@ import jax
 import numpy as np
 import pytest
 
-from hyperlax.algos import dqn, ppo, sac
+from hyperlax.algos import dqn, sac
 from hyperlax.algos.common import LANES
 from hyperlax.algos.interface import run_in_one_call
 from hyperlax.envs import make_env
@@ -14,27 +14,8 @@ from hyperlax.run.executor import Executor, config_for
 from tests import test_dqn, test_sac
 from tests.lanes import assert_trees_close, tiny_config
 
-HP = "algorithm.hyperparam."
-PPO_TINY = {
-    "algorithm": {
-        "network": {
-            "actor_network": {"pre_torso": {"layer_sizes": [16]}},
-            "critic_network": {"pre_torso": {"layer_sizes": [16]}},
-        },
-    },
-    "training": {"total_timesteps": 256, "num_evaluations": 4, "num_eval_episodes": 2},
-}
-
-
-def ppo_lane(num_envs, rollout_length, update_epochs, num_minibatches, actor_lr):
-    values = (num_envs, rollout_length, update_epochs, num_minibatches, actor_lr)
-    return {HP + k: v for k, v in zip(("num_envs", "rollout_length", "update_epochs", "num_minibatches", "actor_lr"), values)}
-
-
-# 32, 64, 128 and 32 env steps per update: lanes reach the milestones after different numbers of updates.
-PPO_LANES = [ppo_lane(1, 32, 2, 2, 3e-4), ppo_lane(2, 32, 1, 4, 5e-4), ppo_lane(8, 16, 2, 1, 7e-4), ppo_lane(4, 8, 3, 4, 9e-4)]
+# DQN and SAC have no paddable values; the PPO lanes (padded, from conftest) are shared with test_padding.
 CASES = {
-    "ppo": (ppo.ALGORITHM, "ppo_mlp", "gymnax.cartpole", PPO_TINY, PPO_LANES),
     "dqn": (dqn.ALGORITHM, "dqn_mlp", "gymnax.cartpole", test_dqn.TINY, test_dqn.LANES_HP),
     "sac": (sac.ALGORITHM, "sac_mlp", "gymnax.pendulum", test_sac.TINY, test_sac.LANES_HP),
 }
@@ -47,35 +28,49 @@ def executor_for(algo, config, samples):
     return executor, Unit("one", tuple(range(len(samples))), len(samples))
 
 
-@pytest.fixture(scope="module", params=list(CASES))
+def solo_runs(algo, config, samples):
+    """Each sample alone. Without paddable values every solo run is one program: compiled once."""
+    assert not algo.paddable
+    executor, _ = executor_for(algo, config, samples[:1])
+    solos = [executor.run_unit(Unit("one", (i,), 1), [sample]) for i, sample in enumerate(samples)]
+    assert executor.compile_count == 1
+    return solos
+
+
+@pytest.fixture(scope="module", params=["ppo", *CASES])
 def case(request):
-    algo, algo_recipe, env_recipe, overrides, samples = CASES[request.param]
-    config = tiny_config(algo_recipe, env_recipe, overrides)
-    executor, unit = executor_for(algo, config, samples)
-    segmented = executor.run_unit(unit, samples)
+    if request.param == "ppo":
+        run = request.getfixturevalue("padded_ppo")
+        executor, config, samples, segmented, solos = (
+            run.batch_executor, run.prepared.base_config, run.prepared.samples, run.padded, run.solos,
+        )
+        unit = run.prepared.plan[0].units[0]
+    else:
+        algo, algo_recipe, env_recipe, overrides, samples = CASES[request.param]
+        config = tiny_config(algo_recipe, env_recipe, overrides)
+        executor, unit = executor_for(algo, config, samples)
+        segmented = executor.run_unit(unit, samples)
+        solos = solo_runs(algo, config, samples)
     hparams, keys = executor.inputs(samples, unit.sample_ids, unit.lanes)
-    segments = algo.make_segments(config_for(config, samples[0]), executor.env, executor.extents["one"])
+    segments = executor.algo.make_segments(config_for(config, samples[0]), executor.env, executor.extents[unit.structure])
     training = config["training"]
     train = run_in_one_call(segments, training["total_timesteps"], training["num_evaluations"])
     one_call = jax.device_get(jax.jit(jax.vmap(train, axis_name=LANES))(hparams, keys))
-    solos = []
-    for sample_id, sample in enumerate(samples):
-        solo_executor, _ = executor_for(algo, config, [sample])
-        solos.append(solo_executor.run_unit(Unit("one", (sample_id,), 1), [sample]))
     return executor, segmented, one_call, solos
 
 
 def test_segments_give_what_one_call_gives(case):
-    # The same computations in two programs: XLA may round the last bit differently (PPO's agree bit
-    # for bit, DQN's differ by one ulp), so the check is at float32 resolution.
+    # The same computations in two programs: XLA may round them a few float32 ulps apart (compiled
+    # with the tests' reduced optimizations, SAC's parameters differ by up to 1e-6), so the check is at
+    # that resolution, ten times finer than a lane against its solo run.
     executor, segmented, (state, metrics), _ = case
     num_evaluations = len(executor.milestones)
     assert executor.segments_run == num_evaluations and executor.compile_count == 1
     for got, want in zip(jax.tree.leaves(segmented.output.params), jax.tree.leaves(state["params"])):
-        np.testing.assert_allclose(got[:, 0], want, rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(got[:, 0], want, rtol=1e-5, atol=1e-6)
     for got, want in zip(jax.tree.leaves(segmented.output.opt_state), jax.tree.leaves(state["opt_state"])):
-        np.testing.assert_allclose(got[:, 0], want, rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(segmented.output.returns[:, 0], metrics.episode_return, rtol=1e-6)
+        np.testing.assert_allclose(got[:, 0], want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(segmented.output.returns[:, 0], metrics.episode_return, rtol=1e-5)
     np.testing.assert_array_equal(segmented.output.env_steps[:, 0], metrics.env_steps[:, -1])
 
 

@@ -57,7 +57,7 @@ def rerun(
 ) -> Path:
     """Train `sample_ids` again in one batched sweep under <root>/reruns/; returns its directory.
 
-    Seeds, budget and evaluations default to the sweep's, except the seed: the sweep's seed + 1
+    Seeds, budget, evaluations and compile cache default to the sweep's, except the seed: the sweep's seed + 1
     (a re-run with the sweep's own seed is refused). Unknown or unfinished samples are ValueErrors.
     """
     data = load_sweep(root)
@@ -73,6 +73,7 @@ def rerun(
         num_seeds=recorded["num_seeds"] if num_seeds is None else num_seeds,
         num_evaluations=recorded["num_evaluations"],
         total_timesteps=recorded["total_timesteps"] if total_timesteps is None else total_timesteps,
+        compile_cache=recorded.get("compile_cache", Settings.compile_cache),
     )
     target = data.root / RERUNS / f"rerun_{len(list((data.root / RERUNS).glob('rerun_*'))):03d}"
     arguments = {

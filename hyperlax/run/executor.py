@@ -32,7 +32,7 @@ from hyperlax.config import flatten, merge, unflatten
 from hyperlax.envs import EnvSpec
 from hyperlax.plan import Unit
 from hyperlax import store
-from hyperlax.run import checkpoint, pbt
+from hyperlax.run import checkpoint, compile_cache, pbt
 from hyperlax.run.devices import LaneSharding, padded_lanes
 from hyperlax.run.pool import DIVERGED, FINISHED, RUNNING, STOPPED, Pool
 from hyperlax.errors import OutOfMemoryError
@@ -121,6 +121,7 @@ class Executor:
         self.compiled: dict[tuple[str, int], Any] = {}
         self.compile_count = 0
         self.compile_s = 0.0
+        self.compile_cache_hits = 0  # compilations loaded from jax's persistent compilation cache
         self.env_steps = 0  # over every unit run, for the sweep's padding fraction
         self.slots = 0
         self.segments_run = 0  # compiled steps called, over every unit
@@ -162,14 +163,18 @@ class Executor:
             shapes = jax.eval_shape(jax.vmap(segments.init, axis_name=LANES), hparams, keys)
             lanes = keys.shape[:1]
             fresh, until, source = (jax.ShapeDtypeStruct(lanes, dtype) for dtype in (jnp.bool_, jnp.int32, jnp.int32))
-            start = time.perf_counter()
+            start, hits = time.perf_counter(), compile_cache.hits()
             compiled = self.sharding.jit(lane_step(segments)).lower(shapes, hparams, keys, fresh, until, source).compile()
             self.compile_s += time.perf_counter() - start
             self.compile_count += 1
+            self.compile_cache_hits += int(compile_cache.hits() > hits)
             stats = compiled.memory_analysis()
             if stats is not None:
                 needs = stats.argument_size_in_bytes + stats.output_size_in_bytes + stats.temp_size_in_bytes
-                log.info("compiled in %.1fs; XLA plans %.0f MiB per device", time.perf_counter() - start, needs / MiB)
+                log.info(
+                    "compiled in %.1fs%s; XLA plans %.0f MiB per device", time.perf_counter() - start,
+                    " (from the compile cache)" if compile_cache.hits() > hits else "", needs / MiB,
+                )
             self.compiled[key] = (compiled, shapes)
         return self.compiled[key]
 

@@ -34,7 +34,7 @@ from hyperlax.errors import SweepError, UserError
 from hyperlax.lock import LOCK
 from hyperlax.plan import Batch, fingerprint, make_plan, members, plan_round, structure_of
 from hyperlax.recipes import Recipe
-from hyperlax.run import devices, memory, pbt, stopping
+from hyperlax.run import compile_cache, devices, memory, pbt, stopping
 from hyperlax.run.executor import Executor, Scheduler, Segment, config_for, params_by_leaf
 from hyperlax.run.search import Search
 from hyperlax.space.distributions import Categorical, Distribution
@@ -97,6 +97,10 @@ class Settings:
     ray: str = _option(
         "off", "Run each batch as a Ray task: auto (a running cluster), local (start one here), a cluster "
         "address (host:6379, ray://host:10001), or off. The output root must be on a filesystem every node shares."
+    )
+    compile_cache: str = _option(
+        compile_cache.default_dir(), "Directory of jax's persistent compilation cache, where compiled programs are "
+        "kept so that a resumed or repeated sweep loads them instead of compiling again; off: compile afresh."
     )
 
 
@@ -186,6 +190,7 @@ def prepare(recipe: Recipe, samples: list[dict[str, Any]], settings: Settings, s
     fingerprint together with the samples themselves.
     """
     base_config = _base_config(recipe, settings)
+    settings = dataclasses.replace(settings, compile_cache=compile_cache.resolve(settings.compile_cache))
     for sample_id, sample in enumerate(samples):
         check_sample(recipe, base_config, f"sample {sample_id}", sample)
     algo = recipe.algorithm
@@ -276,6 +281,7 @@ def prepare_asked(recipe: Recipe, settings: Settings, source: dict[str, Any]) ->
     sampler asks. The fingerprint covers the source, the search space and the batching.
     """
     base_config = _base_config(recipe, settings)
+    settings = dataclasses.replace(settings, compile_cache=compile_cache.resolve(settings.compile_cache))
     if settings.early_stopping != "none" or settings.pbt or settings.ray != "off":
         chosen = "--early-stopping" if settings.early_stopping != "none" else "--pbt" if settings.pbt else "--ray"
         raise ValueError(
@@ -366,9 +372,11 @@ def ray_batches():
 
 
 def make_executor(prepared: Prepared) -> Executor:
-    """An executor for the prepared sweep's algorithm, env, seeds and extents."""
+    """An executor for the prepared sweep's algorithm, env, seeds and extents; jax caches what it compiles
+    in the sweep's compile cache."""
     config = prepared.base_config
     settings = prepared.settings
+    compile_cache.use(settings.compile_cache)
     return Executor(
         prepared.recipe.algorithm, config, make_env(config["env"]), settings.num_seeds, settings.seed,
         prepared.extents, settings.checkpoint_every, prepared.fingerprint, prepared.scheduler,
@@ -673,6 +681,7 @@ def summarize(
         "num_batches": num_batches,
         "batches_skipped_on_resume": skipped,
         "compile_count": executor.compile_count,
+        "compile_cache_hits": executor.compile_cache_hits,
         "compile_s": round(executor.compile_s, 3),
         "segments_run": executor.segments_run,
         "padding_fraction": round(1.0 - executor.env_steps / executor.slots, 4) if executor.slots else 0.0,

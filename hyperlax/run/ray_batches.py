@@ -43,7 +43,7 @@ log = logging.getLogger("hyperlax")
 RETRIES = 3  # attempts after the first, for a task lost with its worker or node
 POLL_S = 1.0  # how often the driver reads the running batches' progress
 FORWARDED = ("JAX_COMPILATION_CACHE_DIR",)  # environment variables the driver gives the tasks
-COUNTS = ("compile_count", "compile_s", "segments_run", "env_steps", "slots")  # an executor's work counters
+COUNTS = ("compile_count", "compile_cache_hits", "compile_s", "segments_run", "env_steps", "slots")  # an executor's work counters
 # Tests only: a marker file; the first task to reach a second segment creates it and kills its own worker.
 KILL_WORKER_ONCE = "HYPERLAX_TEST_KILL_WORKER_ONCE"
 
@@ -67,6 +67,7 @@ class Totals:
     """The work of every task, summed (the counters of the summary)."""
 
     compile_count: int = 0
+    compile_cache_hits: int = 0
     compile_s: float = 0.0
     segments_run: int = 0
     env_steps: int = 0
