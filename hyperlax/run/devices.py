@@ -54,27 +54,27 @@ class LaneSharding:
     def count(self) -> int:
         return len(self.devices)
 
-    def jit(self, step: Callable) -> Callable:
+    def jit(self, lanes_step: Callable) -> Callable:
         """`jax.jit` of the step `(state, hparams, keys, fresh, until, source)` (state donated): the
         lanes first take the state of lane `source` (a gather over every device's lanes), then over
         several devices each runs the vmapped step on its share of the lanes."""
         lanes = PartitionSpec(AXIS)
         if self.count == 1:
-            mapped = step
+            mapped = lanes_step
         else:
             # check_vma=False: the step's collectives run over the vmapped lane axis, which the
             # varying-axes check of jax 0.10 rejects; no collective crosses the devices.
-            mapped = jax.shard_map(step, mesh=self.mesh, in_specs=(lanes,) * 5, out_specs=lanes, check_vma=False)
+            mapped = jax.shard_map(lanes_step, mesh=self.mesh, in_specs=(lanes,) * 5, out_specs=lanes, check_vma=False)
 
-        def program(state, hparams, keys, fresh, until, source):
+        def step(state, hparams, keys, fresh, until, source):
             copies = jnp.any(source != jnp.arange(source.shape[0]))
             state = jax.lax.cond(copies, lambda: jax.tree.map(lambda x: x[source], state), lambda: state)
             return mapped(state, hparams, keys, fresh, until)
 
         if self.count == 1:
-            return jax.jit(program, donate_argnums=0)
+            return jax.jit(step, donate_argnums=0)
         sharded = NamedSharding(self.mesh, lanes)
         return jax.jit(
-            program, donate_argnums=0, in_shardings=(sharded,) * 5 + (NamedSharding(self.mesh, PartitionSpec()),),
+            step, donate_argnums=0, in_shardings=(sharded,) * 5 + (NamedSharding(self.mesh, PartitionSpec()),),
             out_shardings=sharded,
         )
