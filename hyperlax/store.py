@@ -135,7 +135,7 @@ def write_batch(
     ids = list(samples)
     reached = [
         int(np.flatnonzero(np.isfinite(r).any(axis=0)).max(initial=-1)) + 1
-        if info["status"][str(i)] == "stopped" else returns.shape[2]
+        if info.get("status", {}).get(str(i)) == "stopped" else returns.shape[2]
         for i, r in zip(ids, returns)
     ]
     rows = (
