@@ -19,18 +19,23 @@ from hyperlax.cli import main
 from hyperlax.run import checkpoint
 
 NUM_EVALUATIONS = 5
-KILL_AFTER_SECOND_CHECKPOINT = """
+KILL_AFTER_CHECKPOINT = """
 import os, signal, sys
 from hyperlax.run import checkpoint
 save = checkpoint.save
 def save_then_die(path, header, *rest):
     save(path, header, *rest)
-    if header["segments_done"] == 2:
+    if header["segments_done"] == STEPS:
         os.kill(os.getpid(), signal.SIGKILL)
 checkpoint.save = save_then_die
 from hyperlax.cli import main
 sys.exit(main(sys.argv[1:]))
 """
+
+
+def kill_after_checkpoint(steps: int) -> str:
+    """A script that runs the CLI and SIGKILLs itself right after the checkpoint of `steps` segments."""
+    return KILL_AFTER_CHECKPOINT.replace("STEPS", str(steps))
 
 
 def sweep_args(recipe: Path, output_root: Path) -> list[str]:
@@ -66,7 +71,7 @@ def uninterrupted(recipe, tmp_path_factory):
 
 def test_a_batch_killed_after_its_second_checkpoint_resumes_from_it_bit_for_bit(recipe, uninterrupted, tmp_path):
     killed = subprocess.run(
-        [sys.executable, "-c", KILL_AFTER_SECOND_CHECKPOINT, *sweep_args(recipe, tmp_path)],
+        [sys.executable, "-c", kill_after_checkpoint(2), *sweep_args(recipe, tmp_path)],
         capture_output=True, text=True, env=os.environ,
     )
     assert killed.returncode == -9, killed.stderr

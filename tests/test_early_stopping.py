@@ -17,6 +17,7 @@ from hyperlax.cli import main
 from hyperlax.plan import Unit
 from hyperlax.run import stopping
 from hyperlax.run.stopping import Asha, Hyperband, Median, make_rule, wandb_hyperband
+from tests.test_checkpoints import kill_after_checkpoint
 
 MILESTONES = [100 * (i + 1) for i in range(9)]
 
@@ -107,20 +108,6 @@ def test_bad_arguments_fail_before_any_work(tiny_recipe, tmp_path, capsys, argum
 
 
 NUM_EVALUATIONS = 4
-KILL_AFTER_THIRD_CHECKPOINT = """
-import os, signal, sys
-from hyperlax.run import checkpoint
-save = checkpoint.save
-def save_then_die(path, header, *rest):
-    save(path, header, *rest)
-    if header["segments_done"] == 3:
-        os.kill(os.getpid(), signal.SIGKILL)
-checkpoint.save = save_then_die
-from hyperlax.cli import main
-sys.exit(main(sys.argv[1:]))
-"""
-
-
 def es_args(recipe: Path, output_root: Path) -> list[str]:
     return [
         "sweep-hp-samples", "--algo-and-network-config", str(recipe), "--env-config", "gymnax.cartpole",
@@ -189,7 +176,7 @@ def test_a_refilled_lane_equals_its_solo_run(sweep, recipe):
 
 def test_a_resumed_sweep_makes_the_same_stops_and_refills(recipe, sweep, tmp_path):
     killed = subprocess.run(
-        [sys.executable, "-c", KILL_AFTER_THIRD_CHECKPOINT, *es_args(recipe, tmp_path)],
+        [sys.executable, "-c", kill_after_checkpoint(3), *es_args(recipe, tmp_path)],
         capture_output=True, text=True, env=os.environ,
     )
     assert killed.returncode == -9, killed.stderr
