@@ -5,6 +5,7 @@ import csv
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -70,7 +71,9 @@ def test_a_sweep_killed_anywhere_and_resumed_ends_as_an_uninterrupted_one(tmp_pa
     for sig, ready, longest_s in moments:
         args = arguments(recipe, tmp_path / "out", root if (root / "sweep.json").exists() else None)
         code, err = interrupt(args, sig, ready, rng.uniform(0.0, longest_s), tmp_path / "stderr.txt")
-        assert "Traceback" not in err
+        # A Ctrl-C that lands inside jax's garbage-collection callback is reported by the interpreter
+        # itself ("Exception ignored in ..."), not by hyperlax; any other traceback fails.
+        assert "Traceback" not in re.sub(r"Exception ignored in: <function _xla_gc_callback.*?KeyboardInterrupt.*?\n", "", err, flags=re.S)
         if sig == signal.SIGINT and code != 0:
             assert code == 130 and f"Resume with --resume-from {root}" in err
     finished = sorted((root / "samples").glob("*/success.txt"))
