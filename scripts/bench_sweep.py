@@ -13,11 +13,14 @@ XLA_FLAGS=--xla_force_host_platform_device_count=N). `segment_loop` compares the
 in one compiled call, both compiled beforehand: what the segment loop costs, as a share of the
 batched wall time. Every compilation is cold: the benchmark turns jax's persistent compilation cache
 off itself (`--compile-cache off` in each mode, whatever the environment sets) and reports
-`compile_cache_hits` (0) to show it.
+`compile_cache_hits` (0) to show it. `jaxpr_equations` is the size of the batched plan's step
+(sub-jaxprs included), the program whose compilation the batched mode's `compile_s` times.
+`--dump-samples PATH` also writes every sample's whole config (and the schedule) as JSON, for
+scripts/bench_rejax.py to run the same samples.
 
     python scripts/bench_sweep.py [--algo ppo_mlp|dqn_mlp|sac_mlp] [--case same-shape|mixed]
                                   [--num-samples 16] [--total-timesteps 100000] [--env gymnax.cartpole]
-                                  [--devices 2,4]
+                                  [--devices 2,4] [--dump-samples PATH] [--skip-segment-loop]
 """
 
 from __future__ import annotations
@@ -33,11 +36,12 @@ import time
 from pathlib import Path
 
 import jax
+import jax.extend
 
 from hyperlax.algos.common import LANES
 from hyperlax.algos.interface import run_in_one_call
 from hyperlax.recipes import load_recipe
-from hyperlax.run.executor import config_for
+from hyperlax.run.executor import config_for, lane_step
 from hyperlax.run.loop import Settings, make_executor, prepare
 from hyperlax.space import draw_samples
 
@@ -75,6 +79,31 @@ def run_mode(prepared) -> dict:
         "wall_s": round(wall, 3),
         "peak_rss_mb": round(peak_rss_mb(), 1),
     }
+
+
+def count_equations(jaxpr) -> int:
+    """Equations of a jaxpr, those of its sub-jaxprs (loop bodies, branches) included."""
+    return len(jaxpr.eqns) + sum(count_equations(sub) for sub in jax.extend.core.subjaxprs(jaxpr))
+
+
+def jaxpr_equations(prepared) -> int:
+    """The size of the batched plan's first unit's step (the program the executor compiles): its jaxpr's equations."""
+    executor = make_executor(prepared)
+    unit = prepared.plan[0].units[0]
+    samples = [prepared.samples[i] for i in unit.sample_ids]
+    hparams, keys = executor.inputs(samples, unit.sample_ids, unit.lanes)
+    config = config_for(prepared.base_config, samples[0])
+    segments = prepared.recipe.algorithm.make_segments(config, executor.env, prepared.extents[unit.structure])
+    state = jax.eval_shape(jax.vmap(segments.init, axis_name=LANES), hparams, keys)
+    lanes = keys.shape[:1]
+    fresh, until = jax.ShapeDtypeStruct(lanes, jax.numpy.bool_), jax.ShapeDtypeStruct(lanes, jax.numpy.int32)
+    return count_equations(jax.make_jaxpr(lane_step(segments))(state, hparams, keys, fresh, until).jaxpr)
+
+
+def dump_samples(path: str, prepared, env: str) -> None:
+    """Every sample's whole config, in sample order, with the env and the sweep's seed."""
+    configs = [config_for(prepared.base_config, sample) for sample in prepared.samples]
+    Path(path).write_text(json.dumps({"env": env, "seed": prepared.settings.seed, "configs": configs}, indent=1))
 
 
 def segment_loop_cost(prepared, batched_wall_s: float, repeats: int = 2) -> dict:
@@ -117,6 +146,8 @@ def main() -> None:
     parser.add_argument("--num-evaluations", type=int, default=None, help="default: the recipe's")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--devices", default="", help="device counts to shard the batched plan over, e.g. 2,4")
+    parser.add_argument("--skip-segment-loop", action="store_true", help="leave out the segment_loop figure")
+    parser.add_argument("--dump-samples", default="", help="write every sample's config here (JSON) and go on")
     args = parser.parse_args()
 
     env = args.env or ("gymnax.pendulum" if args.algo.startswith("sac") else "gymnax.cartpole")
@@ -154,10 +185,14 @@ def main() -> None:
         "python": platform.python_version(),
         "jax": jax.__version__,
     }
+    batched = "padded" if args.case == "mixed" else "batched"
+    if args.dump_samples:
+        dump_samples(args.dump_samples, prepared[batched], env)
     for mode, ready in prepared.items():
         result[mode] = run_mode(ready)
-    batched = "padded" if args.case == "mixed" else "batched"
-    result["segment_loop"] = segment_loop_cost(prepared[batched], result[batched]["wall_s"])
+    result[batched]["jaxpr_equations"] = jaxpr_equations(prepared[batched])
+    if not args.skip_segment_loop:
+        result["segment_loop"] = segment_loop_cost(prepared[batched], result[batched]["wall_s"])
     for mode in prepared:
         if mode != "sequential":
             result[f"ratio_{mode}_over_sequential"] = round(

@@ -36,15 +36,18 @@ def config_lane(algo: Algorithm, config: dict[str, Any]) -> dict[str, Any]:
     return {k: flat[k] for k in algo.vectorized + algo.paddable}
 
 
-def segments_of(algo: Algorithm, config: dict[str, Any]):
-    return algo.make_segments(config, make_env(config["env"]), algo.padded_extents([config]))
+def segments_of(algo: Algorithm, config: dict[str, Any], extents: dict[str, Any] | None = None):
+    """The config's segments, with the given extents or else the config's own."""
+    extents = algo.padded_extents([config]) if extents is None else extents
+    return algo.make_segments(config, make_env(config["env"]), extents)
 
 
-def lanes_runner(algo: Algorithm, config: dict[str, Any]):
+def lanes_runner(algo: Algorithm, config: dict[str, Any], extents: dict[str, Any] | None = None):
     """`run(lanes, keys) -> Run`: train every lane (a dict of vectorized and paddable values) in one
-    call under one vmap, one key per lane. A runner compiles once per lane count, as the executor does."""
+    call under one vmap, one key per lane, with the given extents or else the config's own. A runner
+    compiles once per lane count, as the executor does."""
     training = config["training"]
-    train = run_in_one_call(segments_of(algo, config), training["total_timesteps"], training["num_evaluations"])
+    train = run_in_one_call(segments_of(algo, config, extents), training["total_timesteps"], training["num_evaluations"])
     train = jax.jit(jax.vmap(train, axis_name=LANES))
 
     def run(lanes: list[dict[str, Any]], keys: jax.Array) -> Run:

@@ -9,6 +9,7 @@ kept only by those lanes.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import jax
@@ -17,6 +18,27 @@ import jax.numpy as jnp
 from hyperlax.envs import EnvSpec
 
 LANES = "lanes"
+
+
+def unroll_threefry_on_cpu() -> None:
+    """Lower jax's threefry hash on the CPU as straight-line code, as jax does on accelerators.
+
+    On the CPU jax lowers it as a loop of five steps, to compile faster; inside a training loop
+    every draw of random numbers then runs as a loop of tiny kernels, which costs more than the
+    hash itself, and in these programs more compile time too. The numbers drawn are the same.
+    Nothing changes where jax's private names differ (other jax versions)."""
+    try:
+        from jax._src.interpreters import mlir
+        from jax._src.random import threefry2x32 as threefry
+
+        lowering = partial(threefry._threefry2x32_lowering, use_rolled_loops=False)
+        rule = mlir.lower_fun(lowering, multiple_results=True)
+        mlir.register_lowering(threefry.threefry2x32_p, rule, platform="cpu", inline=False)
+    except (ImportError, AttributeError, TypeError):
+        pass
+
+
+unroll_threefry_on_cpu()
 
 
 def tree_bytes(tree: Any) -> int:
@@ -50,21 +72,29 @@ def max_over_lanes(value: jax.Array) -> jax.Array:
 
 
 def evaluate(env: EnvSpec, greedy: Callable[[jax.Array], jax.Array], key: jax.Array, num_episodes: int) -> jax.Array:
-    """Mean undiscounted return of `num_episodes` episodes of the greedy policy (obs -> action)."""
+    """Mean undiscounted return of `num_episodes` episodes of the greedy policy (obs -> action).
+
+    Steps until every episode of every lane has ended (at most the env's max_steps); an ended
+    episode adds nothing, so a lane's return does not depend on the others."""
     reset_key, step_key = jax.random.split(key)
     obs, state = jax.vmap(env.env.reset, in_axes=(0, None))(jax.random.split(reset_key, num_episodes), env.params)
     step = jax.vmap(env.env.step, in_axes=(0, 0, 0, None))
+    step_keys = jax.random.split(step_key, env.max_steps)
 
-    def body(carry, step_key):
-        obs, state, total, alive = carry
-        keys = jax.random.split(step_key, num_episodes)
+    def running(carry):
+        t, _, _, _, alive = carry
+        return (t < env.max_steps) & any_lane(jnp.any(alive > 0))
+
+    def body(carry):
+        t, obs, state, total, alive = carry
+        keys = jax.random.split(step_keys[t], num_episodes)
         obs, state, reward, terminated, truncated, _ = step(keys, state, greedy(obs), env.params)
         total = total + reward * alive
         alive = alive * (1.0 - jnp.logical_or(terminated, truncated))
-        return (obs, state, total, alive), None
+        return t + 1, obs, state, total, alive
 
     ones = jnp.ones(num_episodes)
-    (_, _, total, _), _ = jax.lax.scan(body, (obs, state, 0.0 * ones, ones), jax.random.split(step_key, env.max_steps))
+    _, _, _, total, _ = jax.lax.while_loop(running, body, (jnp.int32(0), obs, state, 0.0 * ones, ones))
     return total.mean()
 
 

@@ -6,8 +6,12 @@ and each PADDABLE key to an int scalar, all traced, so one compiled function (ru
 `vmap(axis_name=LANES)`) serves every lane of a batch. A segment runs the lane's updates until it
 has taken the milestone's env steps (each lane counts its own updates), then evaluates it.
 
-Padding: arrays take the sizes in `extents` (the largest of the lanes sharing the function), and
-each lane is masked to do exactly what its solo run does.
+Lanes that share every paddable value (`extents["masked"]` false: no lane is padded) run plain
+loops of static lengths over arrays of their sizes, with no masks; a lane that is not training in
+an update (it reached its milestone) keeps its state.
+
+Padding (`extents["masked"]` true): arrays take the sizes in `extents` (the largest of the lanes
+sharing the function), and each lane is masked to do exactly what its solo run does.
 - Envs beyond its num_envs and steps beyond its rollout_length neither advance nor give data.
 - Epochs, minibatches and updates beyond its own are skipped: parameters, optimizer state and
   step counts are kept, never stepped with a zero gradient.
@@ -109,11 +113,13 @@ def shape_of(config: dict[str, Any]) -> Shape:
 
 def padded_extents(configs: Sequence[dict[str, Any]]) -> dict[str, int]:
     """Array sizes that hold the run of every given config: each paddable maximum, the largest
-    minibatch, and the smallest one as the chunk that gradients are summed over."""
+    minibatch, the smallest one as the chunk that gradients are summed over, and `masked`:
+    whether the configs differ in any paddable value (then lanes are padded and masked)."""
     lanes = [lane_sizes(config) for config in configs]
     extents = {name: max(getattr(lane, name) for lane in lanes) for name in Lane._fields}
     minibatches = [lane.num_envs * lane.rollout_length // lane.num_minibatches for lane in lanes]
-    return {**extents, "minibatch_size": max(minibatches), "chunk_size": min(minibatches)}
+    masked = len(set(lanes)) > 1
+    return {**extents, "minibatch_size": max(minibatches), "chunk_size": min(minibatches), "masked": masked}
 
 
 def lane_bytes(config: dict[str, Any], env: EnvSpec, extents: dict[str, int]) -> int:
@@ -153,13 +159,21 @@ def _init(shape: Shape, env: EnvSpec, key: jax.Array) -> dict[str, Any]:
     return {"actor": actor.init(actor_key, dummy), "critic": critic.init(critic_key, dummy)}
 
 
-def _masked_mean(x: jax.Array, mask: jax.Array) -> jax.Array:
-    return jnp.sum(jnp.where(mask, x, 0.0)) / jnp.sum(mask)
+def _masked_mean(x: jax.Array, mask: jax.Array | None) -> jax.Array:
+    """The mean of `x` where `mask` holds (everywhere when None)."""
+    return jnp.mean(x) if mask is None else jnp.sum(jnp.where(mask, x, 0.0)) / jnp.sum(mask)
+
+
+def _masked_sum(x: jax.Array, mask: jax.Array | None) -> jax.Array:
+    """The sum of `x` where `mask` holds (everywhere when None)."""
+    return jnp.sum(x if mask is None else jnp.where(mask, x, 0.0))
 
 
 def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int]) -> Segments:
-    """The segments of this config's structure, with arrays of the sizes in `extents`."""
+    """The segments of this config's structure, with arrays of the sizes in `extents` (masked
+    when `extents["masked"]`)."""
     shape = shape_of(config)
+    masked = extents["masked"]
     actor, critic = make_networks(shape, env)
     num_envs, rollout_length = extents["num_envs"], extents["rollout_length"]
     minibatch_size, chunk_size = extents["minibatch_size"], extents["chunk_size"]
@@ -185,6 +199,14 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
             return jnp.clip(mean, env.action_low, env.action_high)
 
         return act
+
+    def loop_count(active, count):
+        """A loop's trip count: masked, the most `count` among the lanes where `active` holds; else `count`."""
+        return max_over_lanes(jnp.where(active, count, 0)) if masked else count
+
+    def kept(active, new, old):
+        """Masked, `new` for the lanes where `active` holds and `old` for the others; else `new`."""
+        return select(active, new, old) if masked else new
 
     def env_step(keys, state, action):
         return jax.vmap(env.env.step, in_axes=(0, 0, 0, None))(keys, state, action, env.params)
@@ -213,12 +235,12 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
 
     def advance(state: dict[str, Any], hparams: dict[str, jax.Array], until: jax.Array):
         hp = {k[len(HP):]: v for k, v in hparams.items()}
-        lane = Lane(*(hp[name] for name in Lane._fields))
+        # Unmasked, every lane's paddable values are the extents: static sizes.
+        lane = Lane(*(hp[name] if masked else extents[name] for name in Lane._fields))
         steps_per_update = lane.num_envs * lane.rollout_length
         num_updates = shape.total_timesteps // steps_per_update
         lane_minibatch = steps_per_update // lane.num_minibatches
         updates_per_run = num_updates * lane.update_epochs * lane.num_minibatches
-        env_live = env_index < lane.num_envs
         target = iterations_until(until, steps_per_update, num_updates)
         start = state["update"]
         actor_tx = optimizer(hp["actor_lr"], hp["max_grad_norm"], updates_per_run)
@@ -239,20 +261,29 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
             return env_state, next_obs, transition
 
         def rollout(params, env_state, obs, rollout_key, training):
-            """The lane's rollout_length steps of its num_envs envs, into a [rollout_length, num_envs] buffer."""
+            """The lane's rollout_length steps of its num_envs envs: the env states and observations
+            reached, the [rollout_length, num_envs] trajectory, and the steps computed per env."""
 
-            def step(t, carry):
-                env_state, obs, buffer = carry
+            def step(carry, t):
+                env_state, obs = carry
                 next_state, next_obs, transition = act(params, env_state, obs, jax.random.fold_in(rollout_key, t))
-                advance = env_live & training & (t < lane.rollout_length)
-                env_state, obs = select(advance, (next_state, next_obs), (env_state, obs))
-                buffer = jax.tree.map(lambda b, x: b.at[t].set(x), buffer, transition)
-                return env_state, obs, buffer
+                advance = (env_index < lane.num_envs) & training & (t < lane.rollout_length) if masked else None
+                return kept(advance, (next_state, next_obs), (env_state, obs)), transition
+
+            if not masked:
+                (env_state, obs), traj = jax.lax.scan(step, (env_state, obs), jnp.arange(rollout_length))
+                return env_state, obs, traj, rollout_length
+
+            def write(t, carry):
+                reached, buffer = carry
+                reached, transition = step(reached, t)
+                return reached, jax.tree.map(lambda b, x: jax.lax.dynamic_update_index_in_dim(b, x, t, 0), buffer, transition)
 
             spec = jax.eval_shape(act, params, env_state, obs, rollout_key)[2]
             buffer = jax.tree.map(lambda x: jnp.zeros((rollout_length,) + x.shape, x.dtype), spec)
             length = max_over_lanes(jnp.where(training, lane.rollout_length, 0))
-            return jax.lax.fori_loop(0, length, step, (env_state, obs, buffer)), length
+            (env_state, obs), traj = jax.lax.fori_loop(0, length, write, ((env_state, obs), buffer))
+            return env_state, obs, traj, length
 
         def advantages(params, traj: Transition, last_obs):
             # A truncated step is not an end of the task: bootstrap from its final observation.
@@ -276,10 +307,11 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
         def shuffle(key):
             """Flat [rollout_length * num_envs] positions, the lane's own transitions first, ranked by
             random bits of their unpadded index: the order its solo run draws."""
-            t, e = jnp.divmod(jnp.arange(rollout_length * num_envs), num_envs)
-            mine = (t < lane.rollout_length) & (e < lane.num_envs)
+            t, e = np.divmod(np.arange(rollout_length * num_envs), num_envs)
             rank = jax.vmap(lambda i: jax.random.bits(jax.random.fold_in(key, i)))(t * lane.num_envs + e)
-            return jnp.lexsort((rank, ~mine))
+            if not masked:
+                return jnp.argsort(rank, stable=True).astype(jnp.uint32)
+            return jnp.lexsort((rank, ~((t < lane.rollout_length) & (e < lane.num_envs)))).astype(jnp.uint32)
 
         def actor_loss(actor_params, batch, adv, weight):
             """This chunk's share of the minibatch's actor loss (its terms over the lane's minibatch size)."""
@@ -294,50 +326,67 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
             ratio = jnp.exp(log_prob - batch.log_prob)
             clipped = jnp.clip(ratio, 1.0 - hp["clip_eps"], 1.0 + hp["clip_eps"])
             terms = -jnp.minimum(ratio * adv, clipped * adv) - hp["ent_coef"] * entropy
-            return jnp.sum(jnp.where(weight, terms, 0.0)) / lane_minibatch
+            return _masked_sum(terms, weight) / lane_minibatch
 
         def critic_loss(critic_params, batch, targets, weight):
             """This chunk's share of the minibatch's critic loss."""
             value = critic.apply(critic_params, batch.obs)
             clipped = batch.value + jnp.clip(value - batch.value, -hp["clip_eps"], hp["clip_eps"])
             terms = 0.5 * hp["vf_coef"] * jnp.maximum((value - targets) ** 2, (clipped - targets) ** 2)
-            return jnp.sum(jnp.where(weight, terms, 0.0)) / lane_minibatch
+            return _masked_sum(terms, weight) / lane_minibatch
 
         def learn(params, opt_states, data, epoch_key, training):
             """update_epochs passes of num_minibatches minibatches; masked ones change nothing.
 
             A minibatch's gradient is summed over chunks of chunk_size transitions, as many as the
-            largest minibatch among the lanes still learning needs.
+            largest minibatch among the lanes still learning needs (one chunk when every lane's
+            minibatch has that size).
             """
             flat = jax.tree.map(lambda x: x.reshape((rollout_length * num_envs,) + x.shape[2:]), data)
+            gathered = -(-minibatch_size // chunk_size) * chunk_size  # rows a minibatch's chunks cover
+
+            def gradients(params, rows, adv_mean, adv_std, weight):
+                """The actor's and critic's gradients of the losses over `rows` (those where `weight` holds)."""
+                batch, adv, targets = rows
+                adv = (adv - adv_mean) / (adv_std + 1e-8)
+                return (
+                    jax.grad(actor_loss)(params["actor"], batch, adv, weight),
+                    jax.grad(critic_loss)(params["critic"], batch, targets, weight),
+                )
 
             def epoch_step(epoch, learner):
                 order = shuffle(jax.random.fold_in(epoch_key, epoch))
-                in_epoch = training & (epoch < lane.update_epochs)
+                in_epoch = training & (epoch < lane.update_epochs) if masked else None
+                if not masked:
+                    permuted = jax.tree.map(lambda x: x[order], flat)
+
+                def minibatch_rows(first):
+                    """The flat data of the `gathered` positions of `order` from `first` on (masked:
+                    past its end, the last one)."""
+                    if masked:
+                        return jax.tree.map(lambda x: x[jnp.take(order, first + jnp.arange(gathered), mode="clip")], flat)
+                    return jax.tree.map(lambda x: jax.lax.dynamic_slice_in_dim(x, first, gathered), permuted)
 
                 def minibatch_step(j, learner):
                     params, opt_states = learner
-                    learning = in_epoch & (j < lane.num_minibatches)
-                    first = j * lane_minibatch
-                    whole = jnp.arange(minibatch_size)
-                    adv = flat[1][jnp.take(order, first + whole, mode="clip")]
-                    adv_mean = _masked_mean(adv, whole < lane_minibatch)
-                    adv_std = jnp.sqrt(_masked_mean((adv - adv_mean) ** 2, whole < lane_minibatch))
+                    learning = in_epoch & (j < lane.num_minibatches) if masked else None
+                    rows = minibatch_rows(j * lane_minibatch)
+                    mine = jnp.arange(gathered) < lane_minibatch if masked else None
+                    adv_mean = _masked_mean(rows[1], mine)
+                    adv_std = jnp.sqrt(_masked_mean((rows[1] - adv_mean) ** 2, mine))
+                    if chunk_size == gathered:
+                        actor_grads, critic_grads = gradients(params, rows, adv_mean, adv_std, mine)
+                    else:
 
-                    def chunk_step(chunk, grads):
-                        offsets = chunk * chunk_size + jnp.arange(chunk_size)
-                        batch, adv, targets = jax.tree.map(lambda x: x[jnp.take(order, first + offsets, mode="clip")], flat)
-                        adv = (adv - adv_mean) / (adv_std + 1e-8)
-                        weight = offsets < lane_minibatch
-                        chunk_grads = (
-                            jax.grad(actor_loss)(params["actor"], batch, adv, weight),
-                            jax.grad(critic_loss)(params["critic"], batch, targets, weight),
-                        )
-                        return jax.tree.map(jnp.add, grads, chunk_grads)
+                        def chunk_step(chunk, grads):
+                            offset = chunk * chunk_size
+                            part = jax.tree.map(lambda x: jax.lax.dynamic_slice_in_dim(x, offset, chunk_size), rows)
+                            weight = offset + jnp.arange(chunk_size) < lane_minibatch
+                            return jax.tree.map(jnp.add, grads, gradients(params, part, adv_mean, adv_std, weight))
 
-                    chunks = max_over_lanes(jnp.where(learning, -(-lane_minibatch // chunk_size), 0))
-                    zeros = jax.tree.map(jnp.zeros_like, (params["actor"], params["critic"]))
-                    actor_grads, critic_grads = jax.lax.fori_loop(0, chunks, chunk_step, zeros)
+                        chunks = loop_count(learning, -(-lane_minibatch // chunk_size))
+                        zeros = jax.tree.map(jnp.zeros_like, (params["actor"], params["critic"]))
+                        actor_grads, critic_grads = jax.lax.fori_loop(0, chunks, chunk_step, zeros)
                     actor_updates, actor_opt = actor_tx.update(actor_grads, opt_states[0], params["actor"])
                     critic_updates, critic_opt = critic_tx.update(critic_grads, opt_states[1], params["critic"])
                     stepped = (
@@ -347,23 +396,24 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
                         },
                         (actor_opt, critic_opt),
                     )
-                    return select(learning, stepped, learner)
+                    return kept(learning, stepped, learner)
 
-                count = max_over_lanes(jnp.where(in_epoch, lane.num_minibatches, 0))
-                return jax.lax.fori_loop(0, count, minibatch_step, learner)
+                return jax.lax.fori_loop(0, loop_count(in_epoch, lane.num_minibatches), minibatch_step, learner)
 
-            count = max_over_lanes(jnp.where(training, lane.update_epochs, 0))
-            return jax.lax.fori_loop(0, count, epoch_step, (params, opt_states))
+            return jax.lax.fori_loop(0, loop_count(training, lane.update_epochs), epoch_step, (params, opt_states))
 
         def update_step(i, carry):
             params, opt_states, env_state, obs, slots = carry
             update = start + i
             training = update < target
             rollout_key, epoch_key = jax.random.split(jax.random.fold_in(loop_key, update))
-            (env_state, obs, traj), length = rollout(params, env_state, obs, rollout_key, training)
+            env_state, obs, traj, length = rollout(params, env_state, obs, rollout_key, training)
             adv, targets = advantages(params, traj, obs)
             params, opt_states = learn(params, opt_states, (traj, adv, targets), epoch_key, training)
-            return params, opt_states, env_state, obs, slots + length * num_envs
+            learner = (params, opt_states, env_state, obs)
+            if not masked:  # the masked loops kept the lanes that are not training
+                learner = select(training, learner, carry[:4])
+            return *learner, slots + length * num_envs
 
         carry = (state["params"], state["opt_state"], state["env_state"], state["obs"], jnp.int32(0))
         count = max_over_lanes(jnp.maximum(target - start, 0))
