@@ -55,7 +55,7 @@ class Transition(NamedTuple):
     obs: jnp.ndarray
     action: jnp.ndarray
     log_prob: jnp.ndarray
-    value: jnp.ndarray
+    value: jnp.ndarray | None  # None during the rollout; then one pass of the critic over all of it
     reward: jnp.ndarray
     terminated: jnp.ndarray
     truncated: jnp.ndarray
@@ -216,7 +216,8 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
             learning_rate = lambda count: lr * (1.0 - count / updates_per_run)
         else:
             learning_rate = lr
-        return optax.chain(optax.clip_by_global_norm(max_grad_norm), optax.adam(learning_rate, eps=1e-5))
+        # On one flat vector: a few large operations instead of a few per parameter array.
+        return optax.flatten(optax.chain(optax.clip_by_global_norm(max_grad_norm), optax.adam(learning_rate, eps=1e-5)))
 
     def init(hparams: dict[str, jax.Array], key: jax.Array) -> dict[str, Any]:
         params = _init(shape, env, key)
@@ -247,52 +248,67 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
         critic_tx = optimizer(hp["critic_lr"], hp["max_grad_norm"], updates_per_run)
         loop_key, eval_key = state["loop_key"], state["eval_key"]
 
-        def act(params, env_state, obs, step_key):
-            action_key, env_key = jax.random.split(step_key)
-            action, log_prob, env_action = jax.vmap(policy, in_axes=(None, 0, 0))(
-                params["actor"], obs, per_env(action_key)
-            )
-            value = critic.apply(params["critic"], obs)
-            next_obs, env_state, reward, terminated, truncated, info = env_step(per_env(env_key), env_state, env_action)
+        def step_keys(rollout_key):
+            """The keys of every step's actions and env steps, per env: two [rollout_length, num_envs] arrays."""
+
+            def at(t):
+                action_key, env_key = jax.random.split(jax.random.fold_in(rollout_key, t))
+                return per_env(action_key), per_env(env_key)
+
+            return jax.vmap(at)(jnp.arange(rollout_length))
+
+        def act(params, env_state, obs, keys):
+            action_keys, env_keys = keys
+            action, log_prob, env_action = jax.vmap(policy, in_axes=(None, 0, 0))(params["actor"], obs, action_keys)
+            next_obs, env_state, reward, terminated, truncated, info = env_step(env_keys, env_state, env_action)
             transition = Transition(
-                obs, action, log_prob, value, reward,
-                terminated.astype(jnp.float32), truncated.astype(jnp.float32), info["final_observation"],
+                obs=obs, action=action, log_prob=log_prob, value=None, reward=reward,
+                terminated=terminated.astype(jnp.float32), truncated=truncated.astype(jnp.float32),
+                final_obs=info["final_observation"],
             )
             return env_state, next_obs, transition
 
         def rollout(params, env_state, obs, rollout_key, training):
             """The lane's rollout_length steps of its num_envs envs: the env states and observations
             reached, the [rollout_length, num_envs] trajectory, and the steps computed per env."""
+            keys = step_keys(rollout_key)
 
-            def step(carry, t):
+            def step(carry, t_and_keys):
                 env_state, obs = carry
-                next_state, next_obs, transition = act(params, env_state, obs, jax.random.fold_in(rollout_key, t))
+                t, keys = t_and_keys
+                next_state, next_obs, transition = act(params, env_state, obs, keys)
                 advance = (env_index < lane.num_envs) & training & (t < lane.rollout_length) if masked else None
                 return kept(advance, (next_state, next_obs), (env_state, obs)), transition
 
             if not masked:
-                (env_state, obs), traj = jax.lax.scan(step, (env_state, obs), jnp.arange(rollout_length))
+                (env_state, obs), traj = jax.lax.scan(step, (env_state, obs), (jnp.arange(rollout_length), keys))
                 return env_state, obs, traj, rollout_length
 
             def write(t, carry):
                 reached, buffer = carry
-                reached, transition = step(reached, t)
+                reached, transition = step(reached, (t, jax.tree.map(lambda k: k[t], keys)))
                 return reached, jax.tree.map(lambda b, x: jax.lax.dynamic_update_index_in_dim(b, x, t, 0), buffer, transition)
 
-            spec = jax.eval_shape(act, params, env_state, obs, rollout_key)[2]
+            spec = jax.eval_shape(act, params, env_state, obs, jax.tree.map(lambda k: k[0], keys))[2]
             buffer = jax.tree.map(lambda x: jnp.zeros((rollout_length,) + x.shape, x.dtype), spec)
             length = max_over_lanes(jnp.where(training, lane.rollout_length, 0))
             (env_state, obs), traj = jax.lax.fori_loop(0, length, write, ((env_state, obs), buffer))
             return env_state, obs, traj, length
 
         def advantages(params, traj: Transition, last_obs):
+            """The trajectory with its values, and its advantages and value targets (GAE)."""
+            size = rollout_length * num_envs
+            flat = lambda x: x.reshape((size,) + x.shape[2:])  # noqa: E731
+            # One pass of the critic over the observations, the final ones and the last one.
+            values = critic.apply(params["critic"], jnp.concatenate([flat(traj.obs), flat(traj.final_obs), last_obs]))
+            traj = traj._replace(value=values[:size].reshape(rollout_length, num_envs))
+            final_value, last_value = values[size : 2 * size].reshape(rollout_length, num_envs), values[2 * size :]
             # A truncated step is not an end of the task: bootstrap from its final observation.
-            final_value = critic.apply(params["critic"], traj.final_obs)
             reward = traj.reward + hp["gamma"] * final_value * traj.truncated * (1.0 - traj.terminated)
             done = jnp.maximum(traj.terminated, traj.truncated)
             t = jnp.arange(rollout_length)
             last = (t + 1 >= lane.rollout_length)[:, None]
-            next_values = jnp.where(last, critic.apply(params["critic"], last_obs), jnp.roll(traj.value, -1, axis=0))
+            next_values = jnp.where(last, last_value, jnp.roll(traj.value, -1, axis=0))
 
             def gae_step(gae, step):
                 reward, value, next_value, done, live = step
@@ -302,7 +318,7 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
 
             steps = (reward, traj.value, next_values, done, t < lane.rollout_length)
             _, adv = jax.lax.scan(gae_step, jnp.zeros(num_envs), steps, reverse=True)
-            return adv, adv + traj.value
+            return traj, adv, adv + traj.value
 
         def shuffle(key):
             """Flat [rollout_length * num_envs] positions, the lane's own transitions first, ranked by
@@ -408,7 +424,7 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
             training = update < target
             rollout_key, epoch_key = jax.random.split(jax.random.fold_in(loop_key, update))
             env_state, obs, traj, length = rollout(params, env_state, obs, rollout_key, training)
-            adv, targets = advantages(params, traj, obs)
+            traj, adv, targets = advantages(params, traj, obs)
             params, opt_states = learn(params, opt_states, (traj, adv, targets), epoch_key, training)
             learner = (params, opt_states, env_state, obs)
             if not masked:  # the masked loops kept the lanes that are not training
@@ -428,7 +444,7 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
 
 def _categorical_log_prob(logits, action):
     log_probs = jax.nn.log_softmax(logits)
-    return jnp.take_along_axis(log_probs, action[..., None], axis=-1)[..., 0]
+    return jnp.sum(log_probs * jax.nn.one_hot(action, logits.shape[-1]), axis=-1)  # its gradient needs no scatter
 
 
 def _categorical_entropy(logits):
