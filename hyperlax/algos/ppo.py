@@ -7,8 +7,8 @@ and each PADDABLE key to an int scalar, all traced, so one compiled function (ru
 has taken the milestone's env steps (each lane counts its own updates), then evaluates it.
 
 Lanes that share every paddable value (`extents["masked"]` false: no lane is padded) run plain
-loops of static lengths over arrays of their sizes, with no masks; a lane that is not training in
-an update (it reached its milestone) keeps its state.
+loops of static lengths over arrays of their sizes, with no padding masks; only a lane that is not
+training in an update (it reached its milestone) keeps its env and learner states.
 
 Padding (`extents["masked"]` true): arrays take the sizes in `extents` (the largest of the lanes
 sharing the function), and each lane is masked to do exactly what its solo run does.
@@ -204,10 +204,6 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
         """A loop's trip count: masked, the most `count` among the lanes where `active` holds; else `count`."""
         return max_over_lanes(jnp.where(active, count, 0)) if masked else count
 
-    def kept(active, new, old):
-        """Masked, `new` for the lanes where `active` holds and `old` for the others; else `new`."""
-        return select(active, new, old) if masked else new
-
     def env_step(keys, state, action):
         return jax.vmap(env.env.step, in_axes=(0, 0, 0, None))(keys, state, action, env.params)
 
@@ -277,8 +273,8 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
                 env_state, obs = carry
                 t, keys = t_and_keys
                 next_state, next_obs, transition = act(params, env_state, obs, keys)
-                advance = (env_index < lane.num_envs) & training & (t < lane.rollout_length) if masked else None
-                return kept(advance, (next_state, next_obs), (env_state, obs)), transition
+                advance = (env_index < lane.num_envs) & training & (t < lane.rollout_length) if masked else training
+                return select(advance, (next_state, next_obs), (env_state, obs)), transition
 
             if not masked:
                 (env_state, obs), traj = jax.lax.scan(step, (env_state, obs), (jnp.arange(rollout_length), keys))
@@ -372,7 +368,7 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
 
             def epoch_step(epoch, learner):
                 order = shuffle(jax.random.fold_in(epoch_key, epoch))
-                in_epoch = training & (epoch < lane.update_epochs) if masked else None
+                in_epoch = training & (epoch < lane.update_epochs) if masked else training
                 if not masked:
                     permuted = jax.tree.map(lambda x: x[order], flat)
 
@@ -385,7 +381,7 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
 
                 def minibatch_step(j, learner):
                     params, opt_states = learner
-                    learning = in_epoch & (j < lane.num_minibatches) if masked else None
+                    learning = in_epoch & (j < lane.num_minibatches) if masked else in_epoch
                     rows = minibatch_rows(j * lane_minibatch)
                     mine = jnp.arange(gathered) < lane_minibatch if masked else None
                     adv_mean = _masked_mean(rows[1], mine)
@@ -412,7 +408,7 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
                         },
                         (actor_opt, critic_opt),
                     )
-                    return kept(learning, stepped, learner)
+                    return select(learning, stepped, learner)
 
                 return jax.lax.fori_loop(0, loop_count(in_epoch, lane.num_minibatches), minibatch_step, learner)
 
@@ -426,10 +422,7 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
             env_state, obs, traj, length = rollout(params, env_state, obs, rollout_key, training)
             traj, adv, targets = advantages(params, traj, obs)
             params, opt_states = learn(params, opt_states, (traj, adv, targets), epoch_key, training)
-            learner = (params, opt_states, env_state, obs)
-            if not masked:  # the masked loops kept the lanes that are not training
-                learner = select(training, learner, carry[:4])
-            return *learner, slots + length * num_envs
+            return params, opt_states, env_state, obs, slots + length * num_envs
 
         carry = (state["params"], state["opt_state"], state["env_state"], state["obs"], jnp.int32(0))
         count = max_over_lanes(jnp.maximum(target - start, 0))
