@@ -368,7 +368,7 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
 
             def epoch_step(epoch, learner):
                 order = shuffle(jax.random.fold_in(epoch_key, epoch))
-                in_epoch = training & (epoch < lane.update_epochs) if masked else training
+                in_epoch = training & (epoch < lane.update_epochs) if masked else None
                 if not masked:
                     permuted = jax.tree.map(lambda x: x[order], flat)
 
@@ -381,7 +381,7 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
 
                 def minibatch_step(j, learner):
                     params, opt_states = learner
-                    learning = in_epoch & (j < lane.num_minibatches) if masked else in_epoch
+                    learning = in_epoch & (j < lane.num_minibatches) if masked else None
                     rows = minibatch_rows(j * lane_minibatch)
                     mine = jnp.arange(gathered) < lane_minibatch if masked else None
                     adv_mean = _masked_mean(rows[1], mine)
@@ -408,11 +408,13 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
                         },
                         (actor_opt, critic_opt),
                     )
-                    return select(learning, stepped, learner)
+                    return select(learning, stepped, learner) if masked else stepped
 
                 return jax.lax.fori_loop(0, loop_count(in_epoch, lane.num_minibatches), minibatch_step, learner)
 
-            return jax.lax.fori_loop(0, loop_count(training, lane.update_epochs), epoch_step, (params, opt_states))
+            learned = jax.lax.fori_loop(0, loop_count(training, lane.update_epochs), epoch_step, (params, opt_states))
+            # Unmasked, a lane that is not training keeps its learner: one select per update, not per minibatch.
+            return learned if masked else select(training, learned, (params, opt_states))
 
         def update_step(i, carry):
             params, opt_states, env_state, obs, slots = carry
