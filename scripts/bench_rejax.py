@@ -3,6 +3,8 @@
 Run it in a virtualenv of its own (rejax 0.1.3 needs gymnax 0.0.9, hyperlax gymnax 1.0); it does not
 import hyperlax. The samples come from `scripts/bench_sweep.py --dump-samples PATH`:
 
+    python3 -m venv /tmp/rejax-venv
+    /tmp/rejax-venv/bin/pip install rejax==0.1.3 gymnax==0.0.9 jax==0.10.2 jaxlib==0.10.2 flax==0.12.8 optax==0.2.8
     python scripts/bench_sweep.py --total-timesteps 102400 --dump-samples /tmp/r16.json
     /tmp/rejax-venv/bin/python scripts/bench_rejax.py /tmp/r16.json
 

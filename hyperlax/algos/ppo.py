@@ -280,6 +280,7 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
                 (env_state, obs), traj = jax.lax.scan(step, (env_state, obs), (jnp.arange(rollout_length), keys))
                 return env_state, obs, traj, rollout_length
 
+            # Masked: as many steps as the longest rollout among the lanes still training, into a buffer.
             def write(t, carry):
                 reached, buffer = carry
                 reached, transition = step(reached, (t, jax.tree.map(lambda k: k[t], keys)))
