@@ -100,19 +100,21 @@ def plan_round(
     first_batch: int,
     group_by_structure: bool = False,
     sequential: bool = False,
+    pools: bool = False,
 ) -> list[Batch]:
     """The batches of one round of samples asked by a learning sampler (sample id -> sample).
 
     As make_plan with batch size `most_lanes`, batches numbered on from `first_batch` (runs by
     sample id), except that a unit's lanes are its sample count rounded up to a power of two, at
     most `most_lanes`: a structure's units, whatever rounds they come in, reuse a few compiled
-    functions, and padding stays under half of a unit's lanes.
+    functions, and padding stays under half of a unit's lanes. With `pools` (early stopping) every
+    unit has `most_lanes` lanes, which it fills with further samples of its structure.
     """
     ids = list(samples)
     plan = make_plan(list(samples.values()), structural_keys, paddable_keys, most_lanes, group_by_structure, sequential)
 
     def renumbered(unit: Unit) -> Unit:
-        lanes = min(most_lanes, 1 << (len(unit.sample_ids) - 1).bit_length())
+        lanes = most_lanes if pools else min(most_lanes, 1 << (len(unit.sample_ids) - 1).bit_length())
         return Unit(unit.structure, tuple(ids[i] for i in unit.sample_ids), 1 if sequential else lanes)
 
     return [
