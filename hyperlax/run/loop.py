@@ -524,7 +524,14 @@ class Asked:
         if prepared.settings.group_by_structural_hparams:  # units are grouped by their paddable values too
             keys += prepared.recipe.algorithm.paddable
         like = next(s for s in prepared.samples if structure_of(s, keys) == structure)
-        return self._next({k: like[k] for k in keys if k in like})
+        while (found := self._next({k: like[k] for k in keys if k in like})) is not None:
+            config = config_for(prepared.base_config, found[1])
+            if prepared.recipe.algorithm.padded_extents([*self.seen[structure], config]) == prepared.extents[structure]:
+                return found
+            problem = f"sample {found[0]} lies beyond the array sizes its pool compiled with"  # only where an extreme cannot run
+            log.warning("%s; a failed trial, not trained", problem)
+            self.search.finish(found[0], found[1], None, [], {"status": "invalid", "problem": problem})
+        return None
 
     def taken(self, sample_ids: Sequence[int]) -> None:
         """A finished batch skipped on resume took these samples: later ones come after them."""
@@ -607,8 +614,8 @@ def execute(
         def on_segment(segment: Segment) -> None:
             """Progress, and each evaluation reported to its sample's running trial."""
             advance(segment.budget, segment.returns.mean(axis=1))
-            for sample_id, env_steps, returns in zip(segment.sample_ids, segment.env_steps, segment.returns):
-                if search is not None:
+            if search is not None:
+                for sample_id, env_steps, returns in zip(segment.sample_ids, segment.env_steps, segment.returns):
                     search.report(sample_id, env_steps, float(np.mean(returns)))
 
         def hooks(batch: Batch) -> Hooks:
