@@ -45,6 +45,11 @@ def structure_of(sample: dict[str, Any], structural_keys: Iterable[str]) -> str:
     return json.dumps({k: sample[k] for k in sorted(structural_keys) if k in sample}, sort_keys=True)
 
 
+def with_cluster(structure: str, cluster: int) -> str:
+    """The key of a structure's padded unit `cluster` (the structure itself for the first)."""
+    return structure if cluster == 0 else json.dumps({**json.loads(structure), "padded unit": cluster}, sort_keys=True)
+
+
 def _in_first_seen_order(structures: Sequence[str], ids: Sequence[int]) -> dict[str, list[int]]:
     groups: dict[str, list[int]] = {}
     for i in ids:
@@ -60,13 +65,19 @@ def make_plan(
     group_by_structure: bool = False,
     sequential: bool = False,
     pools: bool = False,
+    clusters: Sequence[int] | None = None,
 ) -> list[Batch]:
     """Deterministic batches over sample ids 0..N-1 (see the module docstring). With `pools` (early
-    stopping), each structure's samples form one batch of one unit whose lanes take them in turn."""
+    stopping), each structure's samples form one batch of one unit whose lanes take them in turn.
+    `clusters` (hyperlax/padding.py) splits a structure's samples into padded units: per sample,
+    the index of its unit within its structure; batches are then sliced within each such unit."""
     if hparam_batch_size < 1:
         raise ValueError(f"hparam_batch_size must be at least 1, got {hparam_batch_size}")
     keys = list(structural_keys) + (list(paddable_keys) if group_by_structure or sequential else [])
     structures = [structure_of(s, keys) for s in samples]
+    if clusters is not None and any(clusters):
+        structures = [with_cluster(s, k) for s, k in zip(structures, clusters)]
+        group_by_structure = True
     ids = list(range(len(samples)))
     if sequential:
         return [Batch(f"run_{i:04d}", (Unit(structures[i], (i,), 1),)) for i in ids]

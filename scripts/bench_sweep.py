@@ -134,7 +134,8 @@ def main() -> None:
     modes = {"sequential": Settings(sequential=True, **common)}
     if args.case == "mixed":
         modes["grouped"] = Settings(hparam_batch_size=args.num_samples, group_by_structural_hparams=True, **common)
-        modes["padded"] = Settings(hparam_batch_size=args.num_samples, **common)
+        modes["padded"] = Settings(hparam_batch_size=args.num_samples, padding="together", **common)
+        modes["auto"] = Settings(hparam_batch_size=args.num_samples, **common)  # the cost model's split
     else:
         modes["batched"] = Settings(hparam_batch_size=args.num_samples, **common)
     for count in filter(None, args.devices.split(",")):

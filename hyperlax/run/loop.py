@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from hyperlax import store
+from hyperlax import padding, store
 from hyperlax.algos import ALGORITHMS
 from hyperlax.algos.common import milestones
 from hyperlax.algos.interface import check_segments
@@ -61,6 +61,11 @@ class Settings:
     group_by_structural_hparams: bool = _option(
         False, "Group samples with equal structural and paddable values before slicing batches (no padding, one "
         "compilation per combination); by default lanes differing only in paddable values share a call."
+    )
+    padding: Literal["auto", "together"] = _option(
+        "auto", "How a structure's samples that differ in paddable values share compiled functions: auto splits "
+        "them into padded units where a cost model (compile time against padded work) says it pays; together "
+        "pads them as one unit. --group-by-structural-hparams groups them by their values instead."
     )
     sequential: bool = _option(False, "Run one configuration at a time (run_XXXX directories).")
     seed: int = _option(0, "Seeds the sampler and every training run.")
@@ -129,6 +134,7 @@ class Prepared:
     method: str | None = None  # a learning sampler (run/search.py) asks the samples batch by batch
     corners: tuple[dict[str, Any], ...] = ()
     scheduler: Scheduler = Scheduler()  # early stopping and PBT, decided between steps
+    padding: tuple[dict[str, Any], ...] = ()  # the cost model's split of each structure with mixed paddable values
 
     @property
     def structural(self) -> list[str]:
@@ -206,9 +212,16 @@ def prepare(recipe: Recipe, samples: list[dict[str, Any]], settings: Settings, s
         configs = [config_for(base_config, s) for s in samples]
         size = fitting_batch_size(algo, base_config, env, configs, structural, settings, len(samples))
         settings = dataclasses.replace(settings, hparam_batch_size=size)
+    splits = {}
+    if settings.padding == "auto" and not (settings.group_by_structural_hparams or settings.sequential or scheduler.rule):
+        splits = split_padding(algo, base_config, samples, structural)
+    clusters = [0] * len(samples)
+    for split, ids in splits.values():
+        for sample_id, cluster in zip(ids, split.cluster):
+            clusters[sample_id] = cluster
     plan = make_plan(
         samples, structural, algo.paddable, settings.hparam_batch_size,
-        settings.group_by_structural_hparams, settings.sequential, pools=scheduler.rule is not None,
+        settings.group_by_structural_hparams, settings.sequential, pools=scheduler.rule is not None, clusters=clusters,
     )
     extents = {}
     for structure, ids in members(plan).items():
@@ -220,8 +233,28 @@ def prepare(recipe: Recipe, samples: list[dict[str, Any]], settings: Settings, s
     recorded["search"] = _searching(settings)
     return Prepared(
         recipe, settings, base_config, samples, plan, extents, fingerprint(samples, plan, recorded), len(samples),
-        scheduler=scheduler,
+        scheduler=scheduler, padding=tuple(split.summary(structure) for structure, (split, _) in splits.items()),
     )
+
+
+def split_padding(
+    algo: Any, base_config: dict[str, Any], samples: Sequence[dict[str, Any]], structural: Sequence[str]
+) -> dict[str, tuple[padding.Split, list[int]]]:
+    """The cost model's split of each structure whose samples differ in paddable values, with its sample ids."""
+    by_structure: dict[str, list[int]] = {}
+    for sample_id, sample in enumerate(samples):
+        by_structure.setdefault(structure_of(sample, structural), []).append(sample_id)
+    splits = {}
+    for structure, ids in by_structure.items():
+        if len({structure_of(samples[i], algo.paddable) for i in ids}) < 2 or algo.unit_cost is None:
+            continue
+        split = padding.split(algo, [config_for(base_config, samples[i]) for i in ids])
+        splits[structure] = (split, ids)
+        log.info(
+            "%d samples of one structure in %d padded unit(s): an estimated %.0fs, against %.0fs as one padded unit",
+            len(ids), max(split.cluster) + 1, split.seconds_chosen, split.seconds_one_unit,
+        )
+    return splits
 
 
 def _searching(settings: Settings) -> dict[str, Any]:
@@ -662,6 +695,7 @@ def execute(
         store.write_lineage_csv(root)
     summary = summarize(rows, work, time.perf_counter() - started, len(prepared.plan), skipped, metric)
     summary["env_steps_full_budget"] = per_sample * prepared.num_samples
+    summary["padding"] = list(prepared.padding)
     store.write_json(root / "summary.json", summary)
     diverged = [r["sample_id"] for r in rows if r["status"] == "diverged"]
     if diverged:
