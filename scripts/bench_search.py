@@ -28,7 +28,8 @@ order, so random's configurations are the first of ASHA's). Each search's best f
 configuration (by its in-search final return) is re-trained from scratch with `--rerun-seeds`
 fresh seeds, the same for every method, and that final return is its `score`; PBT's score is its
 best member's hyperparameter schedule replayed from scratch with those seeds
-(`best_config_fresh_seeds` keeps its final hyperparameters trained from scratch).
+(`best_config_fresh_seeds` is the configuration results.csv records for it trained from scratch:
+for PBT the sample as drawn, not the hyperparameters its final state trained with).
 
     python scripts/bench_search.py [--num-samples 64] [--batch-size 8] [--seeds 5] [--rerun-seeds 8]
                                    [--total-timesteps 20000] [--methods random,tpe,gp]
@@ -39,6 +40,7 @@ best member's hyperparameter schedule replayed from scratch with those seeds
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -148,6 +150,14 @@ def get_base_hyperparam_distributions():
 '''
 
 
+def work_folder(keep: str | None):
+    """Where the sweeps go: a temporary folder, or `--keep DIR` (made if need be) to look at them after."""
+    if keep is None:
+        return tempfile.TemporaryDirectory()
+    Path(keep).mkdir(parents=True, exist_ok=True)
+    return contextlib.nullcontext(keep)
+
+
 def scheduler_methods(args: argparse.Namespace) -> list[tuple[str, int | None, list[str]]]:
     """(name, configurations or None: as many at full budget as ASHA's env steps pay for, options)."""
     stopping = ["--grace-period", str(args.grace_period), "--reduction-factor", str(args.reduction_factor)]
@@ -217,7 +227,7 @@ def run_scheduled(recipe: Path, out: Path, seed: int, num_samples: int, options:
         "configurations_tried": summary["num_finished_samples"], "stopped": summary["num_stopped_samples"],
         "env_steps": summary["env_steps"], "best_sample": best["sample_id"],
         "best_final_return_in_search": best["final_return"],
-        "best_config_fresh_seeds": fresh,  # its (final) hyperparameters trained from scratch
+        "best_config_fresh_seeds": fresh,  # its hyperparameters in results.csv (PBT: as sampled) trained from scratch
         "score": fresh,
         "wall_s": round(wall, 1), "compile_count": summary["compile_count"],
     }
@@ -231,13 +241,17 @@ def scheduler_study(args: argparse.Namespace) -> dict:
     args.perturbation_interval = args.perturbation_interval or args.total_timesteps // 8
     methods = scheduler_methods(args)
     runs: dict[str, list[dict]] = {name: [] for name, _, _ in methods}
-    with tempfile.TemporaryDirectory() as folder:
+    with work_folder(args.keep) as folder:
         recipe = Path(folder) / "bench_ppo.py"
         recipe.write_text(SCHEDULER_RECIPE)
         for seed in range(args.seeds):  # the methods alternate within each seed
             full_budget = max(2, args.num_samples // 3)
             for name, num_samples, options in methods:
                 run = run_scheduled(recipe, Path(folder) / f"{name}_{seed}", seed, num_samples or full_budget, options, args)
+                if name == "random":  # the same sample under ASHA (random's samples are ASHA's first ones)
+                    with (Path(folder) / f"asha_{seed}" / recipe.stem / "gymnax_cartpole" / "results.csv").open() as f:
+                        row = next(r for r in csv.DictReader(f) if int(r["sample_id"]) == run["best_sample"])
+                    run["best_sample_under_asha"] = {k: row[k] for k in ("status", "env_steps", "final_return")}
                 runs[name].append(run)
                 print(f"seed {seed} {name}: {json.dumps(run)}", file=sys.stderr, flush=True)
                 if name == "asha":
@@ -254,8 +268,9 @@ def scheduler_study(args: argparse.Namespace) -> dict:
             "selection": "each search's best finished sample by its in-search final return (1 seed, num_eval_episodes 8)",
             "score": f"that sample re-trained from scratch with {args.rerun_seeds} fresh seeds ({FRESH_SEED} + search seed, "
             "the same for every method): the mean over them of the final evaluation; for PBT its best member's "
-            "hyperparameter schedule replayed with those seeds (best_config_fresh_seeds: its final hyperparameters "
-            "trained from scratch instead)",
+            "hyperparameter schedule replayed with those seeds (best_config_fresh_seeds: the hyperparameters results.csv "
+            "records for it, which for PBT are that sample's as sampled, not those its final state trained with, "
+            "trained from scratch)",
         },
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
         "runs": runs,
@@ -280,6 +295,7 @@ def main() -> None:
     parser.add_argument("--total-timesteps", type=int, default=20_000)
     parser.add_argument("--methods", default=",".join(m.name for m in METHODS))
     parser.add_argument("--rerun-seeds", type=int, default=8, help="fresh seeds that re-train each chosen best (0: none)")
+    parser.add_argument("--keep", default=None, help="keep the sweeps in this folder (default: a temporary one)")
     parser.add_argument("--num-evaluations", type=int, default=8, help="schedulers: evaluation milestones per run")
     parser.add_argument("--grace-period", type=int, default=0, help="schedulers: ASHA/Hyperband (default total / 8)")
     parser.add_argument("--reduction-factor", type=float, default=3.0, help="schedulers: ASHA/Hyperband eta")
@@ -291,7 +307,7 @@ def main() -> None:
         return
     chosen = [m for m in METHODS if m.name in args.methods.split(",")]
     figures = ("best", "mean", "fresh_best") if args.rerun_seeds else ("best", "mean")
-    with tempfile.TemporaryDirectory() as folder:
+    with work_folder(args.keep) as folder:
         # every sweep compiles the same program: compile it once, read it from the cache after
         os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(Path(folder) / "jax_cache"))
         runs = {}
