@@ -170,38 +170,13 @@ def scheduler_methods(args: argparse.Namespace) -> list[tuple[str, int | None, l
 
 
 def replay_fresh(sweep: Path, sample_id: int, num_seeds: int, seed: int) -> float:
-    """A PBT sweep's sample's schedule (from its ancestor's start, the hyperparameters its final
-    state trained with, interval by interval) trained as a run of its own with `num_seeds` fresh
-    seeds; its final return (the mean over those seeds of the last evaluation). This is
-    `rerun.replay_schedule` with fresh seeds instead of the sweep's own."""
-    import numpy as np
+    """A PBT sweep's sample's schedule trained as a run of its own with `num_seeds` fresh seeds
+    (`rerun.replay_schedule`); its final return (the mean over those seeds of the last evaluation)."""
+    from rich.console import Console
 
-    from hyperlax.api import explicit_samples
-    from hyperlax.plan import Unit
-    from hyperlax.report.sweep_data import load_sweep, row_of, sweep_recipe
-    from hyperlax.run import pbt
-    from hyperlax.run.executor import Scheduler
-    from hyperlax.run.loop import Settings, make_executor, prepare
+    from hyperlax.report.rerun import replay_schedule
 
-    data = load_sweep(sweep)
-    with open(data.root / "lineage.csv", newline="") as f:
-        lineage = list(csv.DictReader(f))
-    ancestor, pieces = pbt.schedule(lineage, sample_id)
-    columns = ("interval", "env_steps", "sample_id", "parent_id", "from_segment", "return")
-    keys = [k for k in lineage[0] if k not in columns]
-    recorded = data.record["settings"]
-    settings = Settings(
-        hparam_batch_size=1, seed=seed, num_seeds=num_seeds, num_evaluations=recorded["num_evaluations"],
-        total_timesteps=recorded["total_timesteps"], checkpoint_every=0,
-    )
-    recipe = sweep_recipe(data)
-    samples = explicit_samples(recipe, [row_of(data, ancestor)["hyperparams"]])
-    prepared = prepare(recipe, samples, settings, {"kind": "replay", "sample_id": sample_id})
-    executor = make_executor(prepared)
-    executor.scheduler = Scheduler(replay=[(first, {k: float(row[k]) for k in keys}) for first, row in pieces])
-    unit = prepared.plan[0].units[0]
-    returns = executor.run_unit(Unit(unit.structure, (ancestor,), 1), samples).output.returns[0]
-    return float(np.mean(returns[:, -1]))
+    return replay_schedule(sweep, sample_id, Console(stderr=True, quiet=True), seed, num_seeds)["final_return"]
 
 
 def run_scheduled(recipe: Path, out: Path, seed: int, num_samples: int, options: list[str], args) -> dict:
