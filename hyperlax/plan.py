@@ -3,7 +3,8 @@
 A batch is a directory's worth of work (batch_XXXXX, or run_XXXX with --sequential). It holds
 one or more units; a unit is one call of one compiled train function, so all its samples share
 their structure: their structural values and, when grouping (or running sequentially), their
-paddable values too; otherwise lanes of a unit may differ in paddable values. A unit's `lanes` is
+paddable values too; otherwise lanes of a unit may differ in paddable values (in as many padded
+units per structure as the cost model of hyperlax/padding.py chooses). A unit's `lanes` is
 the padded lane count it compiles for: min(hparam_batch_size, number of samples in the sweep
 with that structure), so every unit of a structure reuses one compiled function and the last
 partial batch is padded to it.

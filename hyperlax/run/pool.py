@@ -5,8 +5,8 @@ trains in slot i and the slots past the last sample repeat it (padding, never re
 more samples than slots (a pool, for early stopping), a slot whose sample finished or stopped
 takes the next sample in order, which starts afresh with its own key, until every sample has
 run; then the slot idles. A pool may take on further samples as it runs (`add`: a learning
-sampler's asks, which come after the unit's own). Each slot counts the milestones its sample has reached, so slots of a
-pool reach different milestones in the same step. A Pool is plain data (JSON in checkpoints).
+sampler's asks, which come after the unit's own). Each slot counts the milestones its sample has
+reached, so slots of a pool reach different milestones in the same step. A Pool is plain data (JSON in checkpoints).
 """
 
 from __future__ import annotations

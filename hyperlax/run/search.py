@@ -2,8 +2,8 @@
 
 The study (named "hyperlax") lives in Optuna's JournalStorage on a JournalFileBackend, an
 append-only file that `optuna.load_study` and optuna-dashboard read, also while the sweep runs.
-With a learning sampler, trial i is sample i, asked before its batch trains; other sweeps add one
-finished trial per sample as its batch lands. Every trial holds its searched params with their
+With a learning sampler, trial i is sample i, asked before it trains, told as it ends; other
+sweeps add one finished trial per sample as it ends. Every trial holds its searched params with their
 distributions (`optuna_space`), user attrs `sample_id` and `hyperparams` (the whole sample), its
 intermediate values (the mean return over seeds at each evaluation milestone, by env steps; none
 from a milestone whose return is not finite), its value (the sweep's metric) and its state:
