@@ -188,6 +188,13 @@ def launch(
             f"{summary['num_finished_samples'] - stopped - summary['num_diverged_samples']} at full budget; "
             f"{summary['env_steps']:,} env steps of {summary['env_steps_full_budget']:,} at full budget"
         )
+    for split in (s for s in summary["padding"] if s["units"] > 1):  # summary.json also has those kept whole
+        console.print(
+            f"padding (--padding auto): {split['num_samples']} samples of one structure split into "
+            f"{split['units']} padded units: an estimated "
+            f"{split['estimated_s_chosen']:.0f}s against {split['estimated_s_one_unit']:.0f}s as one padded unit "
+            f"(hyperlax/padding.py's cost model)"
+        )
     console.print(
         f"{summary['num_finished_samples']} samples finished in {summary['wall_s']:.1f}s "
         f"({summary['compile_count']} compilations, {summary['compile_cache_hits']} from the compile cache, "

@@ -3,7 +3,8 @@
 A batch is a directory's worth of work (batch_XXXXX, or run_XXXX with --sequential). It holds
 one or more units; a unit is one call of one compiled train function, so all its samples share
 their structure: their structural values and, when grouping (or running sequentially), their
-paddable values too; otherwise lanes of a unit may differ in paddable values. A unit's `lanes` is
+paddable values too; otherwise lanes of a unit may differ in paddable values (in as many padded
+units per structure as the cost model of hyperlax/padding.py chooses). A unit's `lanes` is
 the padded lane count it compiles for: min(hparam_batch_size, number of samples in the sweep
 with that structure), so every unit of a structure reuses one compiled function and the last
 partial batch is padded to it.
@@ -45,6 +46,11 @@ def structure_of(sample: dict[str, Any], structural_keys: Iterable[str]) -> str:
     return json.dumps({k: sample[k] for k in sorted(structural_keys) if k in sample}, sort_keys=True)
 
 
+def with_cluster(structure: str, cluster: int) -> str:
+    """The key of a structure's padded unit `cluster` (the structure itself for the first)."""
+    return structure if cluster == 0 else json.dumps({**json.loads(structure), "padded unit": cluster}, sort_keys=True)
+
+
 def _in_first_seen_order(structures: Sequence[str], ids: Sequence[int]) -> dict[str, list[int]]:
     groups: dict[str, list[int]] = {}
     for i in ids:
@@ -60,13 +66,19 @@ def make_plan(
     group_by_structure: bool = False,
     sequential: bool = False,
     pools: bool = False,
+    clusters: Sequence[int] | None = None,
 ) -> list[Batch]:
     """Deterministic batches over sample ids 0..N-1 (see the module docstring). With `pools` (early
-    stopping), each structure's samples form one batch of one unit whose lanes take them in turn."""
+    stopping), each structure's samples form one batch of one unit whose lanes take them in turn.
+    `clusters` (hyperlax/padding.py) splits a structure's samples into padded units: per sample,
+    the index of its unit within its structure; batches are then sliced within each such unit."""
     if hparam_batch_size < 1:
         raise ValueError(f"hparam_batch_size must be at least 1, got {hparam_batch_size}")
     keys = list(structural_keys) + (list(paddable_keys) if group_by_structure or sequential else [])
     structures = [structure_of(s, keys) for s in samples]
+    if clusters is not None and any(clusters):
+        structures = [with_cluster(s, k) for s, k in zip(structures, clusters)]
+        group_by_structure = True
     ids = list(range(len(samples)))
     if sequential:
         return [Batch(f"run_{i:04d}", (Unit(structures[i], (i,), 1),)) for i in ids]
@@ -100,19 +112,21 @@ def plan_round(
     first_batch: int,
     group_by_structure: bool = False,
     sequential: bool = False,
+    pools: bool = False,
 ) -> list[Batch]:
     """The batches of one round of samples asked by a learning sampler (sample id -> sample).
 
     As make_plan with batch size `most_lanes`, batches numbered on from `first_batch` (runs by
     sample id), except that a unit's lanes are its sample count rounded up to a power of two, at
     most `most_lanes`: a structure's units, whatever rounds they come in, reuse a few compiled
-    functions, and padding stays under half of a unit's lanes.
+    functions, and padding stays under half of a unit's lanes. With `pools` (early stopping) every
+    unit has `most_lanes` lanes, which it fills with further samples of its structure.
     """
     ids = list(samples)
     plan = make_plan(list(samples.values()), structural_keys, paddable_keys, most_lanes, group_by_structure, sequential)
 
     def renumbered(unit: Unit) -> Unit:
-        lanes = min(most_lanes, 1 << (len(unit.sample_ids) - 1).bit_length())
+        lanes = most_lanes if pools else min(most_lanes, 1 << (len(unit.sample_ids) - 1).bit_length())
         return Unit(unit.structure, tuple(ids[i] for i in unit.sample_ids), 1 if sequential else lanes)
 
     return [

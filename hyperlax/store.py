@@ -226,13 +226,23 @@ def read_batch_results(directory: Path) -> list[dict[str, Any]]:
                 "hyperparams": hparams["hyperparams"][str(sample_id)],
                 "status": info.get("status", {}).get(str(sample_id), "finished"),
                 "env_steps": info.get("env_steps_per_sample", {}).get(str(sample_id), ""),
-                "milestone_returns": [float(r) for r in by_milestone],
-                "final_return": float(by_milestone[-1]),
-                "best_return": float(np.nanmax(by_milestone)) if np.isfinite(by_milestone).any() else float("nan"),
+                **curve_summary(by_milestone),
                 "wall_s": info["wall_s"],
             }
         )
     return rows
+
+
+def curve_summary(curve: Sequence[float]) -> dict[str, Any]:
+    """A sample's mean returns by milestone, with its final and best one (NaN when none is finite)."""
+    curve = [float(r) for r in curve]
+    finite = [r for r in curve if np.isfinite(r)]
+    return {"milestone_returns": curve, "final_return": curve[-1], "best_return": max(finite) if finite else float("nan")}
+
+
+def batch_sample_ids(directory: Path) -> list[int]:
+    """The samples a finished batch trained."""
+    return json.loads((directory / "hparams.json").read_text())["sample_ids"]
 
 
 def collect_results(root: Path) -> list[dict[str, Any]]:

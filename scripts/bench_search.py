@@ -1,32 +1,46 @@
 """Benchmark: search methods on the same PPO CartPole space and budget, several seeds of each search.
 
-Prints one JSON object. Every method runs the whole search (`--num-samples` configurations,
-`--batch-size` at a time, each trained for `--total-timesteps` env steps) once per seed, as a sweep
-of its own; `best_by_batch` is, per method and seed, the best final return over the samples of the
-batches finished so far (batch index k: the first k + 1 batches), `mean_by_batch` the mean final
-return of batch k's own samples (where the method is looking), each with its median over seeds.
-`check` compares TPE's best after half the budget with random's after the whole budget (medians
-over seeds). The space is `ppo_mlp`'s eight float hyperparameters, every other value fixed at the
-recipe's (one architecture, one compiled function).
+Prints one JSON object (and each search's figures on stderr as it ends). Every method runs the
+whole search (`--num-samples` configurations, `--batch-size` at a time, each trained for
+`--total-timesteps` env steps) once per seed, as a sweep of its own; `best_by_batch` is, per
+method and seed, the best in-search final return over the samples of the batches finished so far
+(batch index k: the first k + 1 batches), `mean_by_batch` the mean final return of batch k's own
+samples (where the method is looking), `best_sample_by_batch` that best sample's id, and
+`fresh_best_by_batch` that sample re-trained from scratch with `--rerun-seeds` fresh seeds
+(`rerun`, seed 10,000 + the search seed for every method: the mean over those seeds of the final
+evaluation), each with its median over seeds. The in-search best is the maximum of single noisy
+runs, so it favours the method that ran the most samples; the fresh figure measures the
+configuration a method would hand over. `check` compares TPE's best after half the budget with
+random's after the whole budget (medians over seeds), by both figures. The space is `ppo_mlp`'s
+eight float hyperparameters, every other value fixed at the recipe's (one architecture, one
+compiled function).
 
 `METHODS` is a list of named methods, each the sweep options that make it.
 
 `--study schedulers` compares the methods that stop or share runs instead: ASHA with refill
-(`--num-samples` configurations), random search at full budget, W&B's Hyperband and PBT, on a
-wider space (actor and critic learning rates over 3 decades, entropy, clip, gae_lambda; a 32x32
-network). ASHA runs first in each seed; random search and PBT then train as many configurations
-at full budget as fit in the env steps ASHA spent, so the methods compare at equal total env
-steps. Each search's best finished configuration is re-trained with 2 fresh seeds (`rerun`) and
-that final return is its score.
+(`--num-samples` configurations, `--grace-period`, `--reduction-factor`), random search at full
+budget, W&B's Hyperband (same rungs) and PBT (`--perturbation-interval`; its population is all its
+configurations, in one batch), on a wider space (actor and critic learning rates over 3 decades,
+entropy, clip, gae_lambda; a 32x32 network). ASHA runs first in each seed; random search and PBT
+then train as many configurations at full budget as fit in the env steps ASHA spent, so the
+methods compare at equal total env steps (every method draws the same random samples in sample_id
+order, so random's configurations are the first of ASHA's). Each search's best finished
+configuration (by its in-search final return) is re-trained from scratch with `--rerun-seeds`
+fresh seeds, the same for every method, and that final return is its `score`; PBT's score is its
+best member's hyperparameter schedule replayed from scratch with those seeds
+(`best_config_fresh_seeds` is the configuration results.csv records for it trained from scratch:
+for PBT the sample as drawn, not the hyperparameters its final state trained with).
 
-    python scripts/bench_search.py [--num-samples 64] [--batch-size 8] [--seeds 3]
+    python scripts/bench_search.py [--num-samples 64] [--batch-size 8] [--seeds 5] [--rerun-seeds 8]
                                    [--total-timesteps 20000] [--methods random,tpe,gp]
     python scripts/bench_search.py --study schedulers --num-samples 28 --total-timesteps 40000
+                                   [--grace-period 5000] [--reduction-factor 3] [--perturbation-interval 5000]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -39,6 +53,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 HP = "algorithm.hyperparam."
+FRESH_SEED = 10_000  # re-evaluations train with seed FRESH_SEED + the search seed
 FIXED = [  # one architecture and one set of array sizes: the search is over the floats
     f"{HP}rollout_length=128", f"{HP}num_envs=4", f"{HP}update_epochs=4", f"{HP}num_minibatches=4",
     "algorithm.network.actor_network.pre_torso.layer_sizes=[[64, 64]]",
@@ -58,19 +73,34 @@ METHODS = [
 ]
 
 
-def by_batch(results: Path, num_samples: int, batch_size: int) -> tuple[list[float], list[float]]:
-    """Per batch k: the best finite final return over samples 0 .. (k + 1) * batch_size - 1, and
-    the mean finite final return of batch k's own samples (where the sampler is looking)."""
+def by_batch(results: Path, num_samples: int, batch_size: int) -> tuple[list[float], list[float], list[int]]:
+    """Per batch k: the best finite final return over samples 0 .. (k + 1) * batch_size - 1, the
+    mean finite final return of batch k's own samples (where the sampler is looking), and the
+    sample id of that best (the lowest id among equal returns)."""
     with open(results) as f:
         returns = {int(r["sample_id"]): float(r["final_return"]) for r in csv.DictReader(f)}
-    best, bests, means = float("-inf"), [], []
+    best, best_id, bests, means, ids = float("-inf"), -1, [], [], []
     for k in range(-(-num_samples // batch_size)):
-        batch = [returns.get(i, float("nan")) for i in range(k * batch_size, min((k + 1) * batch_size, num_samples))]
-        finite = [v for v in batch if v == v]
-        best = max([best, *finite])
+        batch = range(k * batch_size, min((k + 1) * batch_size, num_samples))
+        finite = {i: returns[i] for i in batch if i in returns and returns[i] == returns[i]}
+        for i, value in finite.items():
+            if value > best:
+                best, best_id = value, i
         bests.append(best)
-        means.append(statistics.fmean(finite) if finite else float("nan"))
-    return bests, means
+        ids.append(best_id)
+        means.append(statistics.fmean(finite.values()) if finite else float("nan"))
+    return bests, means, ids
+
+
+def fresh_scores(sweep: Path, sample_ids: list[int], num_seeds: int, seed: int) -> dict[int, float]:
+    """Each of `sample_ids` trained again from scratch with `num_seeds` fresh seeds (`rerun`, one
+    batched sweep): its final return, the mean over those seeds of the last evaluation."""
+    from hyperlax.report.rerun import rerun
+
+    ids = sorted(set(sample_ids))
+    with (rerun(sweep, ids, num_seeds=num_seeds, seed=seed) / "results.csv").open() as f:
+        rows = {int(r["sample_id"]): float(r["final_return"]) for r in csv.DictReader(f)}
+    return {sample_id: rows[i] for i, sample_id in enumerate(ids)}  # re-run sample i trained ids[i]
 
 
 def run_search(method: Method, seed: int, args: argparse.Namespace, folder: Path) -> dict:
@@ -89,8 +119,13 @@ def run_search(method: Method, seed: int, args: argparse.Namespace, folder: Path
     wall = time.perf_counter() - start
     sweep = root / "ppo_mlp" / "gymnax_cartpole"
     summary = json.loads((sweep / "summary.json").read_text())
-    bests, means = by_batch(sweep / "results.csv", args.num_samples, args.batch_size)
-    return {"best_by_batch": bests, "mean_by_batch": means, "wall_s": round(wall, 1), "compile_count": summary["compile_count"]}
+    bests, means, ids = by_batch(sweep / "results.csv", args.num_samples, args.batch_size)
+    fresh = fresh_scores(sweep, ids, args.rerun_seeds, FRESH_SEED + seed) if args.rerun_seeds else {}
+    return {
+        "best_by_batch": bests, "mean_by_batch": means, "best_sample_by_batch": ids,
+        "fresh_best_by_batch": [fresh[i] for i in ids] if fresh else None,
+        "wall_s": round(wall, 1), "compile_count": summary["compile_count"],
+    }
 
 
 SCHEDULER_RECIPE = '''
@@ -115,26 +150,45 @@ def get_base_hyperparam_distributions():
 '''
 
 
-def scheduler_methods(asha_samples: int, per_run: int) -> list[tuple[str, int | None, list[str]]]:
+def work_folder(keep: str | None):
+    """Where the sweeps go: a temporary folder, or `--keep DIR` (made if need be) to look at them after."""
+    if keep is None:
+        return tempfile.TemporaryDirectory()
+    Path(keep).mkdir(parents=True, exist_ok=True)
+    return contextlib.nullcontext(keep)
+
+
+def scheduler_methods(args: argparse.Namespace) -> list[tuple[str, int | None, list[str]]]:
     """(name, configurations or None: as many at full budget as ASHA's env steps pay for, options)."""
-    first = str(per_run // 8)
+    stopping = ["--grace-period", str(args.grace_period), "--reduction-factor", str(args.reduction_factor)]
     return [
-        ("asha", asha_samples, ["--early-stopping", "asha", "--grace-period", first]),
+        ("asha", args.num_samples, ["--early-stopping", "asha", *stopping]),
         ("random", None, []),
-        ("hyperband", asha_samples, ["--early-stopping", "hyperband", "--grace-period", first]),
-        ("pbt", None, ["--pbt", "--perturbation-interval", first]),
+        ("hyperband", args.num_samples, ["--early-stopping", "hyperband", *stopping]),
+        ("pbt", None, ["--pbt", "--perturbation-interval", str(args.perturbation_interval)]),
     ]
+
+
+def replay_fresh(sweep: Path, sample_id: int, num_seeds: int, seed: int) -> float:
+    """A PBT sweep's sample's schedule trained as a run of its own with `num_seeds` fresh seeds
+    (`rerun.replay_schedule`); its final return (the mean over those seeds of the last evaluation)."""
+    from rich.console import Console
+
+    from hyperlax.report.rerun import replay_schedule
+
+    return replay_schedule(sweep, sample_id, Console(stderr=True, quiet=True), seed, num_seeds)["final_return"]
 
 
 def run_scheduled(recipe: Path, out: Path, seed: int, num_samples: int, options: list[str], args) -> dict:
     from hyperlax.cli import main
-    from hyperlax.report.rerun import rerun
 
+    pbt = "--pbt" in options  # the population is the whole search: one batch of every configuration
     argv = [
         "sweep-hp-samples", "--algo-and-network-config", str(recipe), "--env-config", "gymnax.cartpole",
-        "--num-samples", str(num_samples), "--hparam-batch-size", str(args.batch_size),
-        "--total-timesteps", str(args.total_timesteps), "--num-evaluations", "8", "--sampling-method", "random",
-        "--seed", str(seed), "--checkpoint-every", "0", "--output-root", str(out), "--log-level", "WARNING", *options,
+        "--num-samples", str(num_samples), "--hparam-batch-size", str(num_samples if pbt else args.batch_size),
+        "--total-timesteps", str(args.total_timesteps), "--num-evaluations", str(args.num_evaluations),
+        "--sampling-method", "random", "--seed", str(seed), "--checkpoint-every", "0", "--output-root", str(out),
+        "--log-level", "WARNING", *options,
     ]
     start = time.perf_counter()
     if main(argv) != 0:
@@ -143,36 +197,67 @@ def run_scheduled(recipe: Path, out: Path, seed: int, num_samples: int, options:
     sweep = out / recipe.stem / "gymnax_cartpole"
     summary = json.loads((sweep / "summary.json").read_text())
     best = summary["best"][0]
-    with (rerun(sweep, [best["sample_id"]], num_seeds=2, seed=10_000 + seed) / "results.csv").open() as f:
-        (row,) = list(csv.DictReader(f))
-    return {
+    fresh = fresh_scores(sweep, [best["sample_id"]], args.rerun_seeds, FRESH_SEED + seed)[best["sample_id"]]
+    run = {
         "configurations_tried": summary["num_finished_samples"], "stopped": summary["num_stopped_samples"],
         "env_steps": summary["env_steps"], "best_sample": best["sample_id"],
         "best_final_return_in_search": best["final_return"],
-        "best_final_return_fresh_seeds": float(row["final_return"]),
+        "best_config_fresh_seeds": fresh,  # its hyperparameters in results.csv (PBT: as sampled) trained from scratch
+        "score": fresh,
         "wall_s": round(wall, 1), "compile_count": summary["compile_count"],
     }
+    if pbt:  # PBT's product is a schedule: the best member's, replayed from scratch with the same fresh seeds
+        run["score"] = run["best_schedule_fresh_seeds"] = replay_fresh(sweep, best["sample_id"], args.rerun_seeds, FRESH_SEED + seed)
+    return run
 
 
 def scheduler_study(args: argparse.Namespace) -> dict:
-    methods = scheduler_methods(args.num_samples, args.total_timesteps)
+    args.grace_period = args.grace_period or args.total_timesteps // 8
+    args.perturbation_interval = args.perturbation_interval or args.total_timesteps // 8
+    methods = scheduler_methods(args)
     runs: dict[str, list[dict]] = {name: [] for name, _, _ in methods}
-    with tempfile.TemporaryDirectory() as folder:
+    with work_folder(args.keep) as folder:
         recipe = Path(folder) / "bench_ppo.py"
         recipe.write_text(SCHEDULER_RECIPE)
         for seed in range(args.seeds):  # the methods alternate within each seed
             full_budget = max(2, args.num_samples // 3)
             for name, num_samples, options in methods:
                 run = run_scheduled(recipe, Path(folder) / f"{name}_{seed}", seed, num_samples or full_budget, options, args)
+                if name == "random":  # the same sample under ASHA (random's samples are ASHA's first ones)
+                    with (Path(folder) / f"asha_{seed}" / recipe.stem / "gymnax_cartpole" / "results.csv").open() as f:
+                        row = next(r for r in csv.DictReader(f) if int(r["sample_id"]) == run["best_sample"])
+                    run["best_sample_under_asha"] = {k: row[k] for k in ("status", "env_steps", "final_return")}
                 runs[name].append(run)
+                print(f"seed {seed} {name}: {json.dumps(run)}", file=sys.stderr, flush=True)
                 if name == "asha":
                     full_budget = max(2, round(run["env_steps"] / args.total_timesteps))
-    figures = ("configurations_tried", "env_steps", "best_final_return_fresh_seeds", "wall_s")
+    figures = ("configurations_tried", "env_steps", "best_final_return_in_search", "best_config_fresh_seeds", "score", "wall_s")
+    median = {name: {k: statistics.median(r[k] for r in rs) for k in figures} for name, rs in runs.items()}
+    median["pbt"]["best_schedule_fresh_seeds"] = statistics.median(r["best_schedule_fresh_seeds"] for r in runs["pbt"])
+    ratios = [a["configurations_tried"] / r["configurations_tried"] for a, r in zip(runs["asha"], runs["random"])]
     return {
-        "settings": {**vars(args), "env": "gymnax.cartpole"},
+        "settings": {
+            **vars(args), "env": "gymnax.cartpole", "recipe": SCHEDULER_RECIPE.strip(),
+            "equal_env_steps": "random and PBT train round(ASHA's env steps / total_timesteps) configurations at full budget",
+            "pbt_population": "all of its configurations, one batch",
+            "selection": "each search's best finished sample by its in-search final return (1 seed, num_eval_episodes 8)",
+            "score": f"that sample re-trained from scratch with {args.rerun_seeds} fresh seeds ({FRESH_SEED} + search seed, "
+            "the same for every method): the mean over them of the final evaluation; for PBT its best member's "
+            "hyperparameter schedule replayed with those seeds (best_config_fresh_seeds: the hyperparameters results.csv "
+            "records for it, which for PBT are that sample's as sampled, not those its final state trained with, "
+            "trained from scratch)",
+        },
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
         "runs": runs,
-        "median": {name: {k: statistics.median(r[k] for r in rs) for k in figures} for name, rs in runs.items()},
+        "median": median,
+        "check": {
+            "asha_configurations_over_random_per_seed": [round(x, 2) for x in ratios],
+            "asha_configurations_over_random_median": statistics.median(ratios),
+            "asha_tries_3x": statistics.median(ratios) >= 3,
+            "asha_score_at_least_random": median["asha"]["score"] >= median["random"]["score"],
+            "pbt_score_at_least_random": median["pbt"]["score"] >= median["random"]["score"],
+            "pbt_config_from_scratch_at_least_random": median["pbt"]["best_config_fresh_seeds"] >= median["random"]["score"],
+        },
     }
 
 
@@ -181,46 +266,68 @@ def main() -> None:
     parser.add_argument("--study", choices=("samplers", "schedulers"), default="samplers")
     parser.add_argument("--num-samples", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--total-timesteps", type=int, default=20_000)
     parser.add_argument("--methods", default=",".join(m.name for m in METHODS))
+    parser.add_argument("--rerun-seeds", type=int, default=8, help="fresh seeds that re-train each chosen best (0: none)")
+    parser.add_argument("--keep", default=None, help="keep the sweeps in this folder (default: a temporary one)")
+    parser.add_argument("--num-evaluations", type=int, default=8, help="schedulers: evaluation milestones per run")
+    parser.add_argument("--grace-period", type=int, default=0, help="schedulers: ASHA/Hyperband (default total / 8)")
+    parser.add_argument("--reduction-factor", type=float, default=3.0, help="schedulers: ASHA/Hyperband eta")
+    parser.add_argument("--perturbation-interval", type=int, default=0, help="schedulers: PBT (default total / 8)")
     args = parser.parse_args()
     if args.study == "schedulers":
         json.dump(scheduler_study(args), sys.stdout, indent=2)
         print()
         return
     chosen = [m for m in METHODS if m.name in args.methods.split(",")]
-    with tempfile.TemporaryDirectory() as folder:
+    figures = ("best", "mean", "fresh_best") if args.rerun_seeds else ("best", "mean")
+    with work_folder(args.keep) as folder:
         # every sweep compiles the same program: compile it once, read it from the cache after
         os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(Path(folder) / "jax_cache"))
-        runs = {m.name: {seed: run_search(m, seed, args, Path(folder)) for seed in range(args.seeds)} for m in chosen}
+        runs = {}
+        for m in chosen:
+            runs[m.name] = {}
+            for seed in range(args.seeds):
+                runs[m.name][seed] = run = run_search(m, seed, args, Path(folder))
+                print(f"{m.name} seed {seed}: {json.dumps(run)}", file=sys.stderr, flush=True)
     methods = {}
     for name, by_seed in runs.items():
         methods[name] = {
             **{
                 f"{figure}_by_batch": {str(seed): run[f"{figure}_by_batch"] for seed, run in by_seed.items()}
-                for figure in ("best", "mean")
+                for figure in (*figures, "best_sample")
             },
             **{
                 f"median_{figure}_by_batch": [
                     statistics.median(values) for values in zip(*(run[f"{figure}_by_batch"] for run in by_seed.values()))
                 ]
-                for figure in ("best", "mean")
+                for figure in figures
             },
             "wall_s": {str(seed): run["wall_s"] for seed, run in by_seed.items()},
         }
     result = {
-        "settings": {**vars(args), "space": "ppo_mlp floats", "env": "gymnax.cartpole", "fixed": FIXED},
+        "settings": {
+            **vars(args), "space": "ppo_mlp floats", "env": "gymnax.cartpole", "fixed": FIXED,
+            "fresh_best": f"the best-so-far sample after each batch re-trained from scratch with {args.rerun_seeds} "
+            f"fresh seeds ({FRESH_SEED} + search seed, the same for every method): the mean over them of the final evaluation",
+        },
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
         "methods": methods,
     }
     if {"random", "tpe"} <= set(methods):
         half = len(methods["tpe"]["median_best_by_batch"]) // 2 - 1
-        tpe_half, random_whole = methods["tpe"]["median_best_by_batch"][half], methods["random"]["median_best_by_batch"][-1]
-        result["check"] = {
-            "tpe_best_after_half_budget": tpe_half, "random_best_after_whole_budget": random_whole,
-            "tpe_half_at_least_random_whole": tpe_half >= random_whole,
-        }
+        check = {}
+        for figure in figures:
+            if figure == "mean":
+                continue
+            tpe_half = methods["tpe"][f"median_{figure}_by_batch"][half]
+            random_whole = methods["random"][f"median_{figure}_by_batch"][-1]
+            check[figure] = {
+                "tpe_after_half_budget": tpe_half, "random_after_whole_budget": random_whole,
+                "tpe_half_at_least_random_whole": tpe_half >= random_whole,
+            }
+        result["check"] = check
     json.dump(result, sys.stdout, indent=2)
     print()
 

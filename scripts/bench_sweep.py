@@ -148,6 +148,7 @@ def main() -> None:
     parser.add_argument("--devices", default="", help="device counts to shard the batched plan over, e.g. 2,4")
     parser.add_argument("--skip-segment-loop", action="store_true", help="leave out the segment_loop figure")
     parser.add_argument("--dump-samples", default="", help="write every sample's config here (JSON) and go on")
+    parser.add_argument("--modes", default="", help="run only these modes, e.g. padded,auto (default: every mode)")
     args = parser.parse_args()
 
     env = args.env or ("gymnax.pendulum" if args.algo.startswith("sac") else "gymnax.cartpole")
@@ -165,11 +166,14 @@ def main() -> None:
     modes = {"sequential": Settings(sequential=True, **common)}
     if args.case == "mixed":
         modes["grouped"] = Settings(hparam_batch_size=args.num_samples, group_by_structural_hparams=True, **common)
-        modes["padded"] = Settings(hparam_batch_size=args.num_samples, **common)
+        modes["padded"] = Settings(hparam_batch_size=args.num_samples, padding="together", **common)
+        modes["auto"] = Settings(hparam_batch_size=args.num_samples, **common)  # the cost model's split
     else:
         modes["batched"] = Settings(hparam_batch_size=args.num_samples, **common)
     for count in filter(None, args.devices.split(",")):
         modes[f"batched_on_{count}_devices"] = Settings(hparam_batch_size=args.num_samples, devices=int(count), **common)
+    if args.modes:
+        modes = {mode: settings for mode, settings in modes.items() if mode in args.modes.split(",")}
     prepared = {mode: prepare(recipe, samples, settings, {"kind": "bench"}) for mode, settings in modes.items()}
     hp = recipe.base_config["algorithm"]["hyperparam"]
     result = {
@@ -178,7 +182,7 @@ def main() -> None:
         "env": env,
         "num_samples": args.num_samples,
         "total_timesteps": args.total_timesteps,
-        "num_evaluations": prepared["sequential"].base_config["training"]["num_evaluations"],
+        "num_evaluations": next(iter(prepared.values())).base_config["training"]["num_evaluations"],
         "paddable": "drawn per sample" if args.case == "mixed" else {k: hp[k.rsplit(".", 1)[1]] for k in algo.paddable},
         "device": f"{jax.devices()[0].platform}: {jax.devices()[0].device_kind} (x{jax.local_device_count()})",
         "cpu_count": os.cpu_count(),
@@ -190,11 +194,13 @@ def main() -> None:
         dump_samples(args.dump_samples, prepared[batched], env)
     for mode, ready in prepared.items():
         result[mode] = run_mode(ready)
-    result[batched]["jaxpr_equations"] = jaxpr_equations(prepared[batched])
-    if not args.skip_segment_loop:
+        print(f"{mode}: {json.dumps(result[mode])}", file=sys.stderr, flush=True)
+    if batched in prepared:
+        result[batched]["jaxpr_equations"] = jaxpr_equations(prepared[batched])
+    if batched in prepared and not args.skip_segment_loop:
         result["segment_loop"] = segment_loop_cost(prepared[batched], result[batched]["wall_s"])
     for mode in prepared:
-        if mode != "sequential":
+        if mode != "sequential" and "sequential" in prepared:
             result[f"ratio_{mode}_over_sequential"] = round(
                 result[mode]["end_to_end_env_steps_per_s"] / result["sequential"]["end_to_end_env_steps_per_s"], 3
             )

@@ -146,7 +146,8 @@ def test_a_diverged_lane_is_flagged_and_the_others_are_unchanged(recipe, tmp_pat
     assert summary["num_diverged_samples"] == 1 and [r["sample_id"] for r in summary["best"]] == [0]
     assert "1 samples diverged" in caplog.text
     storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(with_bad / "study.log")))
-    states = [t.state.name for t in optuna.load_study(study_name="hyperlax", storage=storage).trials]
+    trials = optuna.load_study(study_name="hyperlax", storage=storage).trials  # in the order samples ended
+    states = [t.state.name for t in sorted(trials, key=lambda t: t.user_attrs["sample_id"])]
     assert states == ["COMPLETE", "FAIL"]  # the diverged lane is a failed trial
     good = rows(alone / "results.csv")[0]
     np.testing.assert_allclose(float(same["final_return"]), float(good["final_return"]), atol=1e-4)

@@ -96,6 +96,10 @@ def test_rungs_from_grace_period_and_reduction_factor():
           "--set", "algorithm.hyperparam.gamma=0.99", "--set", "algorithm.hyperparam.ent_coef=0.01",
           "--set", "algorithm.hyperparam.num_envs=[2, 4]"], "--pbt needs at least one vectorized"),
         (["--pbt", "--perturbation-interval", "1024"], "leaves no perturbation before the last"),
+        (["--pruner", "sha", "--early-stopping", "asha"], "--early-stopping asha and --pruner sha both stop samples"),
+        (["--pruner", "hyperband", "--reduction-factor", "2.5"], "--pruner hyperband needs a whole --reduction-factor"),
+        (["--pruner", "median", "--grace-period", "4096"], "--grace-period 4096 must be positive and below the budget"),
+        (["--pruner", "sha", "--sampling-method", "tpe", "--pbt"], "--pbt does not go with it yet"),
     ],
 )
 def test_bad_arguments_fail_before_any_work(tiny_recipe, tmp_path, capsys, arguments, message):

@@ -54,3 +54,31 @@ def test_paddable_values_share_a_unit_unless_grouping_or_sequential():
     grouped = make_plan(mixed, [ARCH], ["envs"], hparam_batch_size=4, group_by_structure=True)
     assert [b.sample_ids for b in grouped] == [(0,), (1,), (2,), (3,)]
     assert members(plan) == {'{"net.sizes": "A"}': [0, 1, 3], '{"net.sizes": "B"}': [2]}
+
+
+def ppo_samples(sizes):
+    names = ("num_envs", "rollout_length", "update_epochs", "num_minibatches")
+    return [{f"algorithm.hyperparam.{n}": v for n, v in zip(names, values)} for values in sizes]
+
+
+def test_the_padding_cost_model_pads_close_sizes_together_and_splits_far_ones():
+    from hyperlax import padding
+    from hyperlax.recipes import load_recipe
+    from hyperlax.run.loop import Settings, prepare
+
+    recipe = load_recipe("ppo_mlp", "gymnax.cartpole")
+    close = ppo_samples([(8, 128, 4, 4), (8, 128, 4, 2), (8, 128, 4, 4)])
+    far = ppo_samples([(4, 32, 1, 1), (4, 32, 1, 1), (64, 256, 8, 8)])
+    settings = Settings(hparam_batch_size=8, total_timesteps=100_000)
+    together = prepare(recipe, close, settings, {})
+    assert [len(b.units) for b in together.plan] == [1] and together.padding[0]["units"] == 1
+    split = prepare(recipe, far, settings, {})
+    (summary,) = split.padding
+    assert summary["units"] == 2 and summary["estimated_s_chosen"] < summary["estimated_s_one_unit"]
+    assert sorted(u.sample_ids for b in split.plan for u in b.units) == [(0, 1), (2,)]
+    for unit in (u for b in split.plan for u in b.units):  # each padded unit compiles with its own sizes
+        assert split.extents[unit.structure]["num_envs"] == (64 if unit.sample_ids == (2,) else 4)
+    seconds = padding.seconds(recipe.algorithm, [{**recipe.base_config}])
+    assert seconds > padding.COMPILE_S
+    one = prepare(recipe, far, Settings(hparam_batch_size=8, total_timesteps=100_000, padding="together"), {})
+    assert [len(b.units) for b in one.plan] == [1] and one.padding == ()

@@ -61,6 +61,10 @@ class Algorithm(NamedTuple):
     padded_extents: Callable[[Sequence[Config]], dict[str, int]]  # array sizes that hold every config's run
     make_segments: Callable[[Config, EnvSpec, dict[str, int]], Segments]
     lane_bytes: Callable[[Config, EnvSpec, dict[str, int]], int] | None = None  # None: XLA's memory analysis
+    # (loop iterations, work) of one unit of these configs at these extents: the iterations its program
+    # runs (once for all lanes) and the env steps and sampled gradients of its lanes, padding included;
+    # for the plan's padding cost model (hyperlax/padding.py). None: a structure pads as one unit
+    unit_cost: Callable[[Sequence[Config], dict[str, int]], tuple[float, float]] | None = None
 
 
 def lane_hparams(algorithm: Algorithm, flat_configs: Sequence[dict[str, Any]]) -> HParams:

@@ -122,6 +122,18 @@ def padded_extents(configs: Sequence[dict[str, Any]]) -> dict[str, int]:
     return {**extents, "minibatch_size": max(minibatches), "chunk_size": min(minibatches), "masked": masked}
 
 
+def unit_cost(configs: Sequence[dict[str, Any]], extents: dict[str, int]) -> tuple[float, float]:
+    """Loop iterations and work (env steps and sampled gradients, over its lanes) of a unit of
+    `configs` at `extents`: it runs the most updates any lane needs, each a rollout of
+    rollout_length env steps and update_epochs x num_minibatches minibatches of chunked gradients."""
+    total = checks.training(configs[0]).total_timesteps
+    updates = max(total // (lane.num_envs * lane.rollout_length) for lane in map(lane_sizes, configs))
+    chunks = -(-extents["minibatch_size"] // extents["chunk_size"]) * extents["update_epochs"] * extents["num_minibatches"]
+    iterations = updates * (extents["rollout_length"] + chunks)
+    work = len(configs) * updates * (extents["rollout_length"] * extents["num_envs"] + chunks * extents["chunk_size"])
+    return float(iterations), float(work)
+
+
 def lane_bytes(config: dict[str, Any], env: EnvSpec, extents: dict[str, int]) -> int:
     """Estimated bytes one lane keeps: parameters with Adam state and gradients, env states, the
     rollout buffer and its flat copy, and one chunk's activations."""
@@ -463,4 +475,5 @@ ALGORITHM = Algorithm(
     padded_extents=padded_extents,
     make_segments=make_segments,
     lane_bytes=lane_bytes,
+    unit_cost=unit_cost,
 )

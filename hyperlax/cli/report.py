@@ -41,10 +41,12 @@ class Rerun:
     total_timesteps: int | None = None
     """Env steps per run (default: the sweep's)."""
     seed: int | None = None
-    """Seed of the re-run (default: the sweep's seed + 1; the sweep's own seed is refused)."""
+    """Seed of the re-run (default: the sweep's seed + 1; the sweep's own seed is refused). With
+    --replay-schedule: the sweep's own by default, which reproduces the recorded returns."""
     replay_schedule: bool = False
     """In a --pbt sweep: replay each --sample-id's hyperparameter schedule as a run of its own, from the
-    key of the sample its final state descends from, and compare it with the recorded returns."""
+    key of the sample its final state descends from; with the sweep's seed, compared with the recorded
+    returns."""
     log_level: LogLevel = "INFO"
 
 
@@ -75,7 +77,7 @@ def run_command(args: Report | Rerun | Export, console: Console) -> None:
             if not args.sample_id or args.top is not None:
                 raise ValueError("--replay-schedule replays the samples named by --sample-id K (repeatable)")
             for sample_id in args.sample_id:
-                replay_schedule(args.sweep_dir, sample_id, console)
+                replay_schedule(args.sweep_dir, sample_id, console, args.seed, args.num_seeds)
             return
         chosen = choose(args.sweep_dir, list(args.sample_id), args.top, args.metric)
         rerun(args.sweep_dir, chosen, args.num_seeds, args.total_timesteps, args.seed, console)

@@ -97,10 +97,12 @@ def load_sweep_file(
     if ignored:
         logging.getLogger("hyperlax").warning("%s: ignoring top-level keys %s", path, ", ".join(ignored))
     if wandb.method == "bayes":  # W&B ranks a run by its metric's best value over the run's history
-        if "early_terminate" in source:
-            raise ValueError(f"{path}: early_terminate with method bayes is not supported yet; use method random or grid")
         metric = {**wandb.metric, "history_extremum": True}
-        source = {"kind": "sampled", "from": "wandb", "method": "bayes", "sampling_method": "gp", "num_samples": wandb.count}
+        terminate = {k: source[k] for k in ("early_terminate", "metric") if k in source}
+        source = {
+            "kind": "sampled", "from": "wandb", "method": "bayes", "sampling_method": "gp", "num_samples": wandb.count,
+            **terminate,
+        }
         return [], metric, wandb.extra, source, wandb.distributions
     return wandb.configs, wandb.metric, wandb.extra, source, None
 

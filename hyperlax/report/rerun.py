@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import logging
 import math
 import pprint
 import textwrap
@@ -28,6 +29,8 @@ from hyperlax.report.sweep_data import (
 from hyperlax.run import pbt
 from hyperlax.run.executor import Scheduler
 from hyperlax.run.loop import Settings, make_executor, prepare
+
+log = logging.getLogger("hyperlax")
 
 
 def choose(root: str | Path, sample_ids: list[int], top: int | None, metric: str) -> list[int]:
@@ -65,6 +68,11 @@ def rerun(
     seed = recorded["seed"] + 1 if seed is None else seed
     if seed == recorded["seed"]:
         raise ValueError(f"--seed {seed} is the sweep's own seed; a re-run needs fresh seeds")
+    if recorded.get("pbt"):
+        log.warning(
+            "a --pbt sweep's samples trained with hyperparameter schedules (lineage.csv); this re-run trains "
+            "the hyperparameters they were drawn with. --replay-schedule trains a sample's schedule."
+        )
     recipe = sweep_recipe(data)
     samples = explicit_samples(recipe, [row_of(data, i)["hyperparams"] for i in sample_ids])
     settings = Settings(
@@ -119,11 +127,14 @@ def get_base_hyperparam_distributions() -> dict[str, Any]:
 '''
 
 
-def replay_schedule(root: str | Path, sample_id: int, console: Console | None = None) -> dict[str, Any]:
+def replay_schedule(
+    root: str | Path, sample_id: int, console: Console | None = None, seed: int | None = None, num_seeds: int | None = None
+) -> dict[str, Any]:
     """Train a PBT sweep's sample as a run of its own: from the key of the sample its final state
     descends from, with the hyperparameters that state trained with, interval by interval (the
-    sweep's lineage.csv). Writes and returns the replayed returns beside the recorded ones (each
-    segment's as recorded by the lane that held the state then)."""
+    sweep's lineage.csv). With the sweep's seed (the default) it reproduces the sample: writes and
+    returns the replayed returns beside the recorded ones (each segment's as recorded by the lane
+    that held the state then); with another `seed` (and `num_seeds`) it trains the schedule afresh."""
     data = load_sweep(root)
     path = data.root / "lineage.csv"
     if not data.record["settings"].get("pbt") or not path.is_file():
@@ -134,9 +145,10 @@ def replay_schedule(root: str | Path, sample_id: int, console: Console | None = 
     ancestor, pieces = pbt.schedule(lineage, sample_id)
     keys = [k for k in lineage[0] if k not in ("interval", "env_steps", "sample_id", "parent_id", "from_segment", "return")]
     recorded = data.record["settings"]
+    seed = recorded["seed"] if seed is None else seed
     settings = Settings(
-        hparam_batch_size=1, seed=recorded["seed"], num_seeds=recorded["num_seeds"],
-        num_evaluations=recorded["num_evaluations"], total_timesteps=recorded["total_timesteps"],
+        hparam_batch_size=1, seed=seed, num_seeds=recorded["num_seeds"] if num_seeds is None else num_seeds,
+        num_evaluations=recorded["num_evaluations"], total_timesteps=recorded["total_timesteps"], checkpoint_every=0,
     )
     recipe = sweep_recipe(data)
     samples = explicit_samples(recipe, [row_of(data, ancestor)["hyperparams"]])
@@ -146,19 +158,24 @@ def replay_schedule(root: str | Path, sample_id: int, console: Console | None = 
     unit = prepared.plan[0].units[0]
     result = executor.run_unit(Unit(unit.structure, (ancestor,), 1), samples)
     replayed = result.output.returns[0]
-    original = np.full_like(replayed, np.nan)  # each segment as the lane that held the state recorded it
-    for (first, row), end in zip(pieces, [first for first, _ in pieces[1:]] + [replayed.shape[1]]):
-        original[:, first:end] = data.returns[int(row["sample_id"])][:, first:end]
     report = {
-        "sample_id": sample_id, "ancestor": ancestor, "schedule": [[first, dict(row)] for first, row in pieces],
-        "replayed_returns": replayed.tolist(), "recorded_returns": original.tolist(),
-        "max_abs_difference": float(np.nanmax(np.abs(replayed - original))),
+        "sample_id": sample_id, "ancestor": ancestor, "seed": seed, "schedule": [[first, dict(row)] for first, row in pieces],
+        "replayed_returns": replayed.tolist(), "final_return": float(np.mean(replayed[:, -1])),
     }
-    store.write_json(data.root / RERUNS / f"replay_sample_{sample_id}.json", report)
+    compared = ""
+    if seed == recorded["seed"] and replayed.shape[0] == recorded["num_seeds"]:
+        original = np.full_like(replayed, np.nan)  # each segment as the lane that held the state recorded it
+        for (first, row), end in zip(pieces, [first for first, _ in pieces[1:]] + [replayed.shape[1]]):
+            original[:, first:end] = data.returns[int(row["sample_id"])][:, first:end]
+        report.update(recorded_returns=original.tolist(), max_abs_difference=float(np.nanmax(np.abs(replayed - original))))
+        compared = (
+            f", recorded {np.mean(original[:, -1]):.2f} (largest difference over milestones "
+            f"{report['max_abs_difference']:.3g})"
+        )
+    name = f"replay_sample_{sample_id}.json" if seed == recorded["seed"] else f"replay_sample_{sample_id}_seed_{seed}.json"
+    store.write_json(data.root / RERUNS / name, report)
     (console or Console(stderr=True)).print(
-        f"replayed sample {sample_id} (state from sample {ancestor}, {len(pieces)} hyperparameter intervals): "
-        f"final return {np.mean(replayed[:, -1]):.2f}, recorded {np.mean(original[:, -1]):.2f} "
-        f"(largest difference over milestones {report['max_abs_difference']:.3g}); "
-        f"{data.root / RERUNS / f'replay_sample_{sample_id}.json'}"
+        f"replayed sample {sample_id} (state from sample {ancestor}, {len(pieces)} hyperparameter intervals, seed "
+        f"{seed}): final return {report['final_return']:.2f}{compared}; {data.root / RERUNS / name}"
     )
     return report

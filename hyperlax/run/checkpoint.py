@@ -45,6 +45,11 @@ class Record(NamedTuple):
             slots=np.asarray(0, np.int64),
         )
 
+    def grown(self, lanes: int) -> Record:
+        """The record with `lanes` more empty rows."""
+        more = Record.empty(lanes, self.returns.shape[1])
+        return Record(*(np.concatenate([old, new]) for old, new in zip(self[:3], more[:3])), self.slots)
+
 
 def leaf_name(path: tuple) -> str:
     return "/".join(str(getattr(k, "key", getattr(k, "idx", getattr(k, "name", k)))) for k in path)

@@ -11,6 +11,8 @@ sweep's samples of that structure) are fixed when it compiles. Padded lanes repe
 sample and are dropped from the output; over several devices the lane axis is sharded
 (run/devices.py) and padded to split evenly. A lane whose parameters or evaluation become
 non-finite is diverged: its returns are NaN from that milestone on; the other lanes are unaffected.
+The caller hears each segment's evaluations and each sample's end (`Hooks`), and may give a pool
+further samples as its lanes free.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ class LaneOutput(NamedTuple):
 
 class UnitResult(NamedTuple):
     output: LaneOutput
+    sample_ids: list[int]  # the samples of `output`: the unit's, then those a pool took on
     env_steps: int  # env steps the unit's samples took
     slots: int  # env-step slots computed by all its lanes, padded lanes included
     lineage: list[dict[str, Any]]  # PBT's decisions (empty without PBT)
@@ -73,6 +76,16 @@ class Segment(NamedTuple):
 
     budget: int  # env steps of the sweep's budget settled by this step (taken, or given up by a stop), over seeds
     returns: np.ndarray  # [samples, seeds]: the evaluations this step recorded
+    sample_ids: list[int]  # their samples
+    env_steps: list[int]  # the milestone each reached
+
+
+class Hooks(NamedTuple):
+    """What the caller hears from a running unit, and where a pool's further samples come from."""
+
+    on_segment: Callable[[Segment], None] | None = None
+    on_end: Callable[[int, str, list[float]], None] | None = None  # sample id, status, its mean returns so far
+    more: Callable[[str], tuple[int, dict[str, Any]] | None] | None = None  # structure -> a further (id, sample)
 
 
 class Scheduler(NamedTuple):
@@ -183,17 +196,18 @@ class Executor:
         unit: Unit,
         samples: Sequence[dict[str, Any]],
         directory: Path | None = None,
-        on_segment: Callable[[Segment], None] | None = None,
+        hooks: Hooks = Hooks(),
     ) -> UnitResult:
         """Train the unit's samples (given in unit.sample_ids order), segment by segment.
 
         With a batch `directory`, the unit continues from its checkpoint there (when it matches)
         and checkpoints as configured. A unit that runs out of memory is split into two units of
         half the lanes, each run (and split again if need be) on its own; its samples' results do
-        not change.
+        not change. With early stopping, `hooks.more` gives the samples that a pool's slots take
+        on once the unit's own are all started (a learning sampler's asks).
         """
         try:
-            return self._run(unit, samples, directory, on_segment)
+            return self._run(unit, samples, directory, hooks)
         except Exception as error:  # only out-of-memory errors are retried
             if not is_out_of_memory(error):
                 raise
@@ -206,10 +220,10 @@ class Executor:
         lanes = (unit.lanes + 1) // 2
         log.warning("out of memory with %d lanes: retrying as units of %d lanes", unit.lanes, lanes)
         if len(unit.sample_ids) > unit.lanes:  # a pool: the same samples taken in turn by fewer lanes
-            return self.run_unit(Unit(unit.structure, unit.sample_ids, lanes), samples, directory, on_segment)
+            return self.run_unit(Unit(unit.structure, unit.sample_ids, lanes), samples, directory, hooks)
         parts = [
             self.run_unit(
-                Unit(unit.structure, unit.sample_ids[i : i + lanes], lanes), samples[i : i + lanes], directory, on_segment
+                Unit(unit.structure, unit.sample_ids[i : i + lanes], lanes), samples[i : i + lanes], directory, hooks
             )
             for i in range(0, len(samples), lanes)
         ]
@@ -218,15 +232,34 @@ class Executor:
                 *(jax.tree.map(lambda *xs: np.concatenate(xs), *(p.output[k] for p in parts)) for k in range(4)),
                 status=[s for p in parts for s in p.output.status],
             ),
+            sample_ids=[i for p in parts for i in p.sample_ids],
             env_steps=sum(p.env_steps for p in parts),
             slots=sum(p.slots for p in parts),
             lineage=[row for p in parts for row in p.lineage],
         )
 
-    def _run(self, unit: Unit, samples, directory: Path | None, on_segment) -> UnitResult:
+    def _run(self, unit: Unit, samples, directory: Path | None, hooks: Hooks) -> UnitResult:
         seeds = self.num_seeds
         slots = padded_lanes(unit.lanes, seeds, self.sharding.count)  # slots of seeds lanes each
+        ids, samples = list(unit.sample_ids), list(samples)  # a pool's grow as it takes on further samples
         table = self._hparams(samples)  # per sample
+        record = None
+
+        def more() -> bool:
+            """Take on a further sample from `hooks.more`, if it has one (only a pool does)."""
+            nonlocal record
+            found = hooks.more(unit.structure) if hooks.more is not None and self.scheduler.rule is not None else None
+            if found is None:
+                return False
+            ids.append(found[0])
+            samples.append(found[1])
+            table.update(self._hparams(samples))
+            if record is not None:
+                record = record.grown(seeds)
+            return True
+
+        while len(samples) < slots and more():  # a pool fills its slots before it starts
+            pass
         lanes_of = lambda slot: np.arange(slot * seeds, (slot + 1) * seeds)  # noqa: E731
         header = {
             "fingerprint": self.fingerprint, "sample_ids": list(unit.sample_ids), "lanes": slots,
@@ -235,7 +268,7 @@ class Executor:
         pool = Pool.start(len(samples), slots)
         hparams = {k: v[pool.occupant] for k, v in table.items()}  # per slot; PBT changes its rows
         step, shapes = self._compile(
-            unit, config_for(self.base_config, samples[0]), *self.inputs(samples, unit.sample_ids, slots)
+            unit, config_for(self.base_config, samples[0]), *self.inputs(samples, ids, slots)
         )
         path = checkpoint.path_of(directory, unit.sample_ids, unit.lanes) if directory is not None else None
         per_seeds = lambda s: jax.ShapeDtypeStruct((seeds,) + s.shape[1:], s.dtype)  # noqa: E731
@@ -252,6 +285,10 @@ class Executor:
             if self.scheduler.pbt is not None:
                 lineage = self._lineage_start(unit, samples, hparams)
         else:
+            while len(ids) < len(host_ids := restored[3]["sample_ids"]) and more():  # the samples it had taken on
+                pass
+            if ids != host_ids:
+                raise RuntimeError(f"{path}: the pool had taken on samples {host_ids}, now offered {ids}")
             state, record, done, host, finals = restored
             pool = Pool.from_json(host["pool"])
             hparams = {k: np.asarray(v, table[k].dtype) for k, v in host["hparams"].items()}
@@ -266,7 +303,7 @@ class Executor:
                     for key, value in values.items():
                         hparams[key][:] = value
             until = [self.milestones[p] if pool.training(j) else 0 for j, p in enumerate(pool.progress)]
-            keys = self._keys([unit.sample_ids[max(i, 0)] for i in pool.occupant])
+            keys = self._keys([ids[max(i, 0)] for i in pool.occupant])
             state, metrics, finite = step(
                 state, jax.tree.map(lambda v: np.repeat(v, seeds), hparams), keys,
                 np.repeat(pool.fresh, seeds), np.repeat(np.asarray(until, np.int32), seeds), source.astype(np.int32),
@@ -293,25 +330,43 @@ class Executor:
                 record.env_steps[rows] = env_steps[lanes]
                 pool.reached[sample] = index + 1
                 reached.append((sample, slot, index))
-            budget = self._decide(pool, record, reached, state, finals, rule, lineage, hparams, table, unit, source)
+            budget, ending, curves = self._decide(pool, record, reached, rule)
+            for sample, slot, status in ending:  # keep their final state and report them before their slots move on
+                finals[sample] = jax.device_get(
+                    jax.tree.map(lambda x: x[lanes_of(slot)], (state["params"], state.get("opt_state")))
+                )
+                if hooks.on_end is not None:
+                    hooks.on_end(ids[sample], status, curves[sample])
+            for sample, _, status in ending:
+                if pool.next_sample == len(pool.status) and more():
+                    pool.add()
+                pool.end(sample, status)
+                for j, held in enumerate(pool.occupant):
+                    if pool.fresh[j] and held >= 0:
+                        for key in hparams:
+                            hparams[key][j] = table[key][held]
+            if self.scheduler.pbt is not None and reached:
+                self._exploit(pool, curves, reached[0][2], hparams, unit, source, lineage)
             settled += budget * seeds
-            if on_segment is not None and reached:
+            if hooks.on_segment is not None and reached:
                 returns = np.stack([record.returns[s * seeds : (s + 1) * seeds, i] for s, _, i in reached])
-                on_segment(Segment(budget * seeds, returns))
+                hooks.on_segment(Segment(
+                    budget * seeds, returns, [ids[s] for s, _, _ in reached], [self.milestones[i] for _, _, i in reached]
+                ))
             if directory is None:
                 continue
             progress = {"segments_done": done, "env_steps_per_lane": record.env_steps.tolist()}
             if self.checkpoint_every and done % self.checkpoint_every == 0:
                 host = {
                     "pool": pool.to_json(), "hparams": {k: v.tolist() for k, v in hparams.items()},
-                    "lineage": lineage, "source": source.tolist(), "settled": settled,
+                    "lineage": lineage, "source": source.tolist(), "settled": settled, "sample_ids": ids,
                     "rule": None if rule is None else rule.state(),
                 }
                 checkpoint.save(path, {**header, **progress, "host": host}, jax.device_get(state), record, finals)
                 saved = done
             store.write_json(directory / "progress.json", {
-                "sample_ids": list(unit.sample_ids), "num_segments": len(self.milestones), **progress,
-                "status": dict(zip(map(str, unit.sample_ids), pool.status)), "env_steps_settled": settled,
+                "sample_ids": ids, "num_segments": len(self.milestones), **progress,
+                "status": dict(zip(map(str, ids), pool.status)), "env_steps_settled": settled,
                 "returns": [record.returns[s * seeds : (s + 1) * seeds, i].tolist() for s, _, i in reached],
                 "checkpoint_segments_done": saved,
             })
@@ -322,14 +377,15 @@ class Executor:
             params=final[0], opt_state=final[1], returns=per_sample(record.returns),
             env_steps=per_sample(record.env_steps), status=list(pool.status),
         )
-        result = UnitResult(output, int(np.sum(record.env_steps, dtype=np.int64)), int(record.slots), lineage)
+        result = UnitResult(output, ids, int(np.sum(record.env_steps, dtype=np.int64)), int(record.slots), lineage)
         self.env_steps += result.env_steps
         self.slots += result.slots
         return result
 
-    def _decide(self, pool, record, reached, state, finals, rule, lineage, hparams, table, unit, source) -> int:
-        """End the samples that finished, diverged or are stopped (their slots take the next samples),
-        then let PBT exploit and explore; returns the budget (env steps per seed) this step settled."""
+    def _decide(self, pool, record, reached, rule) -> tuple[int, list[tuple[int, int, str]], dict[int, list[float]]]:
+        """Which samples that reached a milestone end here, finished, diverged or stopped: the budget
+        (env steps per seed) this step settled, the (sample, slot, status) that end, and every
+        sample's mean returns so far."""
         seeds = self.num_seeds
         curves = {
             s: np.mean(record.returns[s * seeds : (s + 1) * seeds, : pool.reached[s]], axis=0).tolist()
@@ -345,20 +401,10 @@ class Executor:
                 ending.append((sample, slot, FINISHED))
             elif rule is not None and rule.stops(sample, curves):
                 ending.append((sample, slot, STOPPED))
-        for sample, slot, status in ending:  # keep their final state before their slots take new samples
-            lanes = slot * seeds + np.arange(seeds)
-            finals[sample] = jax.device_get(jax.tree.map(lambda x: x[lanes], (state["params"], state.get("opt_state"))))
+        for sample, _, status in ending:
             if status != FINISHED:
                 budget += self.milestones[self.last] - self.milestones[pool.reached[sample] - 1]
-        for sample, slot, status in ending:
-            pool.end(sample, status)
-            for j, held in enumerate(pool.occupant):
-                if pool.fresh[j] and held >= 0:
-                    for key in hparams:
-                        hparams[key][j] = table[key][held]
-        if self.scheduler.pbt is not None and reached:
-            self._exploit(pool, curves, reached[0][2], hparams, unit, source, lineage)
-        return budget
+        return budget, ending, curves
 
     def _lineage_start(self, unit, samples, hparams) -> list[dict[str, Any]]:
         keys = self.scheduler.pbt.keys

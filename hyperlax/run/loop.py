@@ -14,7 +14,7 @@ import logging
 import platform
 import time
 import itertools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from hyperlax import store
+from hyperlax import padding, store
 from hyperlax.algos import ALGORITHMS
 from hyperlax.algos.common import milestones
 from hyperlax.algos.interface import check_segments
@@ -35,7 +35,7 @@ from hyperlax.lock import LOCK
 from hyperlax.plan import Batch, fingerprint, make_plan, members, plan_round, structure_of
 from hyperlax.recipes import Recipe
 from hyperlax.run import compile_cache, devices, memory, pbt, stopping
-from hyperlax.run.executor import Executor, Scheduler, Segment, config_for, params_by_leaf
+from hyperlax.run.executor import Executor, Hooks, Scheduler, Segment, config_for, params_by_leaf
 from hyperlax.run.search import Search
 from hyperlax.space.distributions import Categorical, Distribution
 
@@ -62,6 +62,11 @@ class Settings:
         False, "Group samples with equal structural and paddable values before slicing batches (no padding, one "
         "compilation per combination); by default lanes differing only in paddable values share a call."
     )
+    padding: Literal["auto", "together"] = _option(
+        "auto", "How a structure's samples that differ in paddable values share compiled functions: auto splits "
+        "them into padded units where a cost model (compile time against padded work) says it pays; together "
+        "pads them as one unit. --group-by-structural-hparams groups them by their values instead."
+    )
     sequential: bool = _option(False, "Run one configuration at a time (run_XXXX directories).")
     seed: int = _option(0, "Seeds the sampler and every training run.")
     num_seeds: int = _option(1, "Training seeds per configuration.")
@@ -78,6 +83,11 @@ class Settings:
     early_stopping: Literal["none", "asha", "hyperband", "median"] = _option(
         "none", "Stop poor samples at evaluation milestones and refill their lanes with the next samples, inside "
         "the same compiled function: asha (Ray's ASHA), hyperband (W&B's rule), median (Ray's median stopping)."
+    )
+    pruner: Literal["none", "median", "hyperband", "sha"] = _option(
+        "none", "Stop poor samples with Optuna's pruner (MedianPruner, HyperbandPruner, SuccessiveHalvingPruner) "
+        "at evaluation milestones, refilling their lanes like --early-stopping; uses --grace-period, "
+        "--reduction-factor and --max-budget."
     )
     grace_period: int | None = _option(None, "Env steps before any sample may stop (default: the first milestone).")
     reduction_factor: float = _option(3.0, "Early stopping's eta: rungs every eta-fold budget; the top 1/eta go on.")
@@ -124,6 +134,7 @@ class Prepared:
     method: str | None = None  # a learning sampler (run/search.py) asks the samples batch by batch
     corners: tuple[dict[str, Any], ...] = ()
     scheduler: Scheduler = Scheduler()  # early stopping and PBT, decided between steps
+    padding: tuple[dict[str, Any], ...] = ()  # the cost model's split of each structure with mixed paddable values
 
     @property
     def structural(self) -> list[str]:
@@ -201,9 +212,16 @@ def prepare(recipe: Recipe, samples: list[dict[str, Any]], settings: Settings, s
         configs = [config_for(base_config, s) for s in samples]
         size = fitting_batch_size(algo, base_config, env, configs, structural, settings, len(samples))
         settings = dataclasses.replace(settings, hparam_batch_size=size)
+    splits = {}
+    if settings.padding == "auto" and not (settings.group_by_structural_hparams or settings.sequential or scheduler.rule):
+        splits = split_padding(algo, base_config, samples, structural)
+    clusters = [0] * len(samples)
+    for split, ids in splits.values():
+        for sample_id, cluster in zip(ids, split.cluster):
+            clusters[sample_id] = cluster
     plan = make_plan(
         samples, structural, algo.paddable, settings.hparam_batch_size,
-        settings.group_by_structural_hparams, settings.sequential, pools=scheduler.rule is not None,
+        settings.group_by_structural_hparams, settings.sequential, pools=scheduler.rule is not None, clusters=clusters,
     )
     extents = {}
     for structure, ids in members(plan).items():
@@ -212,35 +230,67 @@ def prepare(recipe: Recipe, samples: list[dict[str, Any]], settings: Settings, s
         check_sample(recipe, base_config, f"sample {ids[0]}", samples[ids[0]], env)
         _check_contract(algo, configs[0], env, extents[structure])
     recorded = {"source": source, "seed": settings.seed, "num_seeds": settings.num_seeds, "base_config": base_config}
-    searching = ("early_stopping", "grace_period", "reduction_factor", "max_budget", "pbt", "perturbation_interval",
-                 "quantile_fraction", "resample_probability", "perturbation_factors")
-    recorded["search"] = {name: getattr(settings, name) for name in searching}
+    recorded["search"] = _searching(settings)
     return Prepared(
         recipe, settings, base_config, samples, plan, extents, fingerprint(samples, plan, recorded), len(samples),
-        scheduler=scheduler,
+        scheduler=scheduler, padding=tuple(split.summary(structure) for structure, (split, _) in splits.items()),
     )
 
 
+def split_padding(
+    algo: Any, base_config: dict[str, Any], samples: Sequence[dict[str, Any]], structural: Sequence[str]
+) -> dict[str, tuple[padding.Split, list[int]]]:
+    """The cost model's split of each structure whose samples differ in paddable values, with its sample ids."""
+    by_structure: dict[str, list[int]] = {}
+    for sample_id, sample in enumerate(samples):
+        by_structure.setdefault(structure_of(sample, structural), []).append(sample_id)
+    splits = {}
+    for structure, ids in by_structure.items():
+        if len({structure_of(samples[i], algo.paddable) for i in ids}) < 2 or algo.unit_cost is None:
+            continue
+        split = padding.split(algo, [config_for(base_config, samples[i]) for i in ids])
+        splits[structure] = (split, ids)
+        log.info(
+            "%d samples of one structure in %d padded unit(s): an estimated %.0fs, against %.0fs as one padded unit",
+            len(ids), max(split.cluster) + 1, split.seconds_chosen, split.seconds_one_unit,
+        )
+    return splits
+
+
+def _searching(settings: Settings) -> dict[str, Any]:
+    """The settings of early stopping and PBT, which change results (they enter the fingerprint)."""
+    names = ("early_stopping", "pruner", "grace_period", "reduction_factor", "max_budget", "pbt", "perturbation_interval",
+             "quantile_fraction", "resample_probability", "perturbation_factors")
+    return {name: getattr(settings, name) for name in names}
+
+
 def make_scheduler(recipe: Recipe, base_config: dict[str, Any], settings: Settings, source: dict[str, Any]) -> Scheduler:
-    """Early stopping (from the settings, or a W&B file's early_terminate in `source`) and PBT;
-    raises ValueError naming a bad argument."""
+    """Early stopping (from the settings, or a W&B file's early_terminate in `source`), an Optuna
+    pruner, or PBT; raises ValueError naming a bad argument."""
     training = base_config["training"]
     steps = milestones(training["total_timesteps"], training["num_evaluations"])
     wandb = source.get("early_terminate")
     if wandb is not None and not isinstance(wandb, dict):
         raise ValueError(f"early_terminate must be a mapping like {{type: hyperband, min_iter: 3}}, got {wandb!r}")
-    name = "hyperband" if wandb is not None else settings.early_stopping
     sign = -1.0 if (source.get("metric") or {}).get("goal") == "minimize" else 1.0
+    chosen = [flag for flag, on in (
+        ("the W&B file's early_terminate", wandb is not None),
+        (f"--early-stopping {settings.early_stopping}", settings.early_stopping != "none"),
+        (f"--pruner {settings.pruner}", settings.pruner != "none"),
+    ) if on]
+    if len(chosen) > 1:
+        raise ValueError(f"{chosen[0]} and {chosen[1]} both stop samples: choose one")
     rule = stopping.make_rule(
-        name, steps, settings.grace_period, settings.reduction_factor, settings.max_budget, sign, wandb
+        settings.early_stopping, steps, settings.grace_period, settings.reduction_factor, settings.max_budget, sign,
+        wandb, settings.pruner,
     )
     if rule is not None and settings.sequential:
-        raise ValueError(f"--early-stopping {name} refills the lanes of a batch; it does not go with --sequential")
+        raise ValueError(f"{chosen[0]} refills the lanes of a batch; it does not go with --sequential")
     last = stopping.last_milestone(steps, settings.max_budget) if rule is not None else None
     if not settings.pbt:
         return Scheduler(rule, last)
     if rule is not None:
-        raise ValueError(f"--pbt and --early-stopping {name} do not go together: PBT's population keeps its lanes")
+        raise ValueError(f"--pbt and {chosen[0]} do not go together: PBT's population keeps its lanes")
     if settings.sequential:
         raise ValueError("--pbt needs a population in each batch; it does not go with --sequential")
     algo = recipe.algorithm
@@ -282,12 +332,12 @@ def prepare_asked(recipe: Recipe, settings: Settings, source: dict[str, Any]) ->
     """
     base_config = _base_config(recipe, settings)
     settings = dataclasses.replace(settings, compile_cache=compile_cache.resolve(settings.compile_cache))
-    if settings.early_stopping != "none" or settings.pbt or settings.ray != "off":
-        chosen = "--early-stopping" if settings.early_stopping != "none" else "--pbt" if settings.pbt else "--ray"
+    if settings.pbt or settings.ray != "off":
         raise ValueError(
             f"--sampling-method {source['sampling_method']} asks each batch after the last one's results; "
-            f"{chosen} does not go with it yet (use qmc_sobol or random)"
+            f"{'--pbt' if settings.pbt else '--ray'} does not go with it yet (use qmc_sobol or random)"
         )
+    scheduler = make_scheduler(recipe, base_config, settings, source)
     algo = recipe.algorithm
     distributions = recipe.distributions
     structural = [k for k in flatten(base_config) if k not in algo.vectorized + algo.paddable]
@@ -325,10 +375,11 @@ def prepare_asked(recipe: Recipe, settings: Settings, source: dict[str, Any]) ->
         "source": source, "seed": settings.seed, "num_seeds": settings.num_seeds, "base_config": base_config,
         "distributions": {k: repr(d) for k, d in distributions.items()},
         "batching": [settings.hparam_batch_size, settings.group_by_structural_hparams, settings.sequential],
+        "search": _searching(settings),
     }
     return Prepared(
         recipe, settings, base_config, [], [], {}, fingerprint([], [], recorded), source["num_samples"],
-        source["sampling_method"], tuple(corners),
+        source["sampling_method"], tuple(corners), scheduler,
     )
 
 
@@ -464,57 +515,90 @@ def _runnable_corners(prepared: Prepared, sample: dict[str, Any]) -> list[dict[s
     return configs
 
 
-def asked_batches(root: Path, prepared: Prepared, search: Search, executor: Executor) -> Iterator[Batch]:
-    """The batches of a learning sampler, asked round by round until the sweep's number of samples.
+class Asked:
+    """The samples of a learning sampler: asked round by round, and one at a time for a pool's refills.
 
-    Each round asks as many trials as a batch has lanes (the journal's trials first, on resume),
-    adds them to `prepared.samples` and samples.csv, and yields the round's batches; the caller
-    tells their results before the next round is asked. An asked config that cannot run is a
-    failed trial (with a warning) and trains in no lane. A structure's extents are set when it first
-    appears, from the space's extremes (`prepared.corners`) with the structural values of its samples.
+    Sample ids follow the journal's trials: on resume the journal's trials come back in the order
+    they were asked, so a resumed sweep takes the samples an uninterrupted one asks. An asked
+    config that cannot run is a failed trial (with a warning) and trains in no lane. A structure's
+    extents are set when it first appears, from the space's extremes (`prepared.corners`) with the
+    structural values of its samples.
     """
-    settings = prepared.settings
-    asked = search.asked()
-    prepared.samples.clear()
-    env = make_env(prepared.base_config["env"])
-    most_lanes = min(settings.hparam_batch_size, prepared.num_samples)
-    exact = settings.group_by_structural_hparams or settings.sequential  # no padding: extents of the samples
-    seen: dict[str, list[dict[str, Any]]] = {}  # structure -> the configs its extents cover
-    for first in range(0, prepared.num_samples, most_lanes):
-        count = min(most_lanes, prepared.num_samples - first)
-        known = asked[first : first + count]
-        prepared.samples.extend(known + search.ask(count - len(known)))
-        store.write_samples_csv(root / "samples.csv", prepared.samples)
-        runnable = {}
-        for sample_id in range(first, first + count):
-            sample = prepared.samples[sample_id]
+
+    def __init__(self, root: Path, prepared: Prepared, search: Search, executor: Executor):
+        self.root, self.prepared, self.search, self.executor = root, prepared, search, executor
+        self.journal = search.asked()
+        self.env = make_env(prepared.base_config["env"])
+        self.seen: dict[str, list[dict[str, Any]]] = {}  # structure -> the configs its extents cover
+        prepared.samples.clear()
+
+    def _next(self, fixed: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]] | None:
+        """The next sample that can run (the journal's, else a new ask with the `fixed` values), or
+        None once the sweep has all its samples."""
+        samples = self.prepared.samples
+        while len(samples) < self.prepared.num_samples:
+            sample_id = len(samples)
+            samples.append(self.journal[sample_id] if sample_id < len(self.journal) else self.search.ask(1, fixed)[0])
+            store.write_samples_csv(self.root / "samples.csv", samples)
             try:
-                check_sample(prepared.recipe, prepared.base_config, f"sample {sample_id}", sample, env)
+                check_sample(self.prepared.recipe, self.prepared.base_config, f"sample {sample_id}", samples[sample_id], self.env)
             except ValueError as err:
                 log.warning("%s; a failed trial, not trained", err)
-                search.finish(sample_id, sample, None, [], {"status": "invalid", "problem": str(err)})
-            else:
-                runnable[sample_id] = sample
-        if not runnable:
-            continue
-        batches = plan_round(
-            runnable, prepared.structural, prepared.recipe.algorithm.paddable, most_lanes,
-            sum(b.name.startswith("batch_") for b in prepared.plan), settings.group_by_structural_hparams,
-            settings.sequential,
-        )
-        for unit in (u for b in batches for u in b.units):
-            configs = seen.setdefault(unit.structure, [])
-            if not configs and not exact:  # the space's extremes with this structure, those that can run
-                first_sample = prepared.samples[unit.sample_ids[0]]
-                configs.extend(_runnable_corners(prepared, first_sample))
-            configs.extend(config_for(prepared.base_config, prepared.samples[i]) for i in unit.sample_ids)
-            wanted = prepared.recipe.algorithm.padded_extents(configs)
-            if prepared.extents.get(unit.structure, wanted) != wanted:
-                log.warning("sample %d lies beyond the extents of its structure: compiling it again", unit.sample_ids[0])
-                executor.forget(unit.structure)
-            prepared.extents[unit.structure] = wanted
-        prepared.plan.extend(batches)
-        yield from batches
+                self.search.finish(sample_id, samples[sample_id], None, [], {"status": "invalid", "problem": str(err)})
+                continue
+            return sample_id, samples[sample_id]
+        return None
+
+    def more(self, structure: str) -> tuple[int, dict[str, Any]] | None:
+        """A further sample for a pool of `structure`: asked with its structural values fixed (and its
+        paddable ones, when units are grouped by them), so it runs in the pool's compiled function."""
+        prepared = self.prepared
+        keys = list(prepared.structural)
+        if prepared.settings.group_by_structural_hparams:  # units are grouped by their paddable values too
+            keys += prepared.recipe.algorithm.paddable
+        like = next(s for s in prepared.samples if structure_of(s, keys) == structure)
+        while (found := self._next({k: like[k] for k in keys if k in like})) is not None:
+            config = config_for(prepared.base_config, found[1])
+            if prepared.recipe.algorithm.padded_extents([*self.seen[structure], config]) == prepared.extents[structure]:
+                return found
+            problem = f"sample {found[0]} lies beyond the array sizes its pool compiled with"  # only where an extreme cannot run
+            log.warning("%s; a failed trial, not trained", problem)
+            self.search.finish(found[0], found[1], None, [], {"status": "invalid", "problem": problem})
+        return None
+
+    def taken(self, sample_ids: Sequence[int]) -> None:
+        """A finished batch skipped on resume took these samples: later ones come after them."""
+        self.prepared.samples.extend(self.journal[len(self.prepared.samples) : max(sample_ids) + 1])
+
+    def batches(self) -> Iterator[Batch]:
+        """Each round's batches, a round asking as many samples as a batch has lanes, until the sweep
+        has its number of samples; the caller runs and tells a round's batches before the next round
+        is asked."""
+        prepared = self.prepared
+        settings = prepared.settings
+        most_lanes = min(settings.hparam_batch_size, prepared.num_samples)
+        exact = settings.group_by_structural_hparams or settings.sequential  # no padding: extents of the samples
+        while len(prepared.samples) < prepared.num_samples:
+            runnable = dict(filter(None, (self._next() for _ in range(min(most_lanes, prepared.num_samples - len(prepared.samples))))))
+            if not runnable:
+                continue
+            batches = plan_round(
+                runnable, prepared.structural, prepared.recipe.algorithm.paddable, most_lanes,
+                sum(b.name.startswith("batch_") for b in prepared.plan), settings.group_by_structural_hparams,
+                settings.sequential, pools=prepared.scheduler.rule is not None,
+            )
+            for unit in (u for b in batches for u in b.units):
+                configs = self.seen.setdefault(unit.structure, [])
+                if not configs and not exact:  # the space's extremes with this structure, those that can run
+                    configs.extend(_runnable_corners(prepared, prepared.samples[unit.sample_ids[0]]))
+                configs.extend(config_for(prepared.base_config, prepared.samples[i]) for i in unit.sample_ids)
+                wanted = prepared.recipe.algorithm.padded_extents(configs)
+                if prepared.extents.get(unit.structure, wanted) != wanted:
+                    log.warning("sample %d lies beyond the extents of its structure: compiling it again", unit.sample_ids[0])
+                    self.executor.forget(unit.structure)
+                prepared.extents[unit.structure] = wanted
+            prepared.plan.extend(batches)
+            yield from batches
 
 
 def execute(
@@ -561,7 +645,24 @@ def execute(
             progress.update(task, advance=env_steps, best=best.text(), description=description)
 
         def on_segment(segment: Segment) -> None:
+            """Progress, and each evaluation reported to its sample's running trial."""
             advance(segment.budget, segment.returns.mean(axis=1))
+            if search is not None:
+                for sample_id, env_steps, returns in zip(segment.sample_ids, segment.env_steps, segment.returns):
+                    search.report(sample_id, env_steps, float(np.mean(returns)))
+
+        def hooks(batch: Batch) -> Hooks:
+            """A sample's trial is told as it ends; a pool's further samples are asked from the sampler."""
+
+            def on_end(sample_id: int, status: str, curve: list[float]) -> None:
+                if search is not None:
+                    row = store.curve_summary(curve)
+                    search.finish(
+                        sample_id, prepared.samples[sample_id], objective(row, metric), list(zip(steps, curve)),
+                        {"status": status, "directory": batch.name},
+                    )
+
+            return Hooks(on_segment, on_end, asked.more if prepared.method else None)
 
         if prepared.settings.ray != "off":
             todo = [b for b in prepared.plan if not store.is_complete(root / "samples" / b.name)]
@@ -571,16 +672,19 @@ def execute(
                 finish_batch(search, root / "samples" / batch.name, prepared, metric, steps)
         else:
             work = make_executor(prepared)
-            for batch in asked_batches(root, prepared, search, work) if prepared.method else prepared.plan:
+            asked = Asked(root, prepared, search, work) if prepared.method else None
+            for batch in asked.batches() if asked else prepared.plan:
                 directory = root / "samples" / batch.name
                 if store.is_complete(directory):
                     skipped += 1
+                    if asked:
+                        asked.taken(store.batch_sample_ids(directory))
                     finish_batch(search, directory, prepared, metric, steps)  # if a kill came before the study heard
                     continue
                 if store.discard_incomplete(directory):
                     log.warning("%s had no success.txt: discarded (its checkpoint kept), running it again", batch.name)
                 progress.update(task, description=f"{batch.name} ({len(batch.sample_ids)} samples)")
-                run_batch(work, batch, prepared.samples, directory, on_segment)
+                run_batch(work, batch, prepared.samples, directory, hooks(batch))
                 finish_batch(search, directory, prepared, metric, steps)
                 if not prepared.settings.keep_checkpoints:
                     store.remove_checkpoint(directory)
@@ -591,6 +695,7 @@ def execute(
         store.write_lineage_csv(root)
     summary = summarize(rows, work, time.perf_counter() - started, len(prepared.plan), skipped, metric)
     summary["env_steps_full_budget"] = per_sample * prepared.num_samples
+    summary["padding"] = list(prepared.padding)
     store.write_json(root / "summary.json", summary)
     diverged = [r["sample_id"] for r in rows if r["status"] == "diverged"]
     if diverged:
@@ -625,19 +730,22 @@ def run_batch(
     batch: Batch,
     samples: Sequence[dict[str, Any]],
     directory: Path,
-    on_segment: Callable[[Segment], None] | None = None,
+    hooks: Hooks = Hooks(),
 ) -> None:
+    """Run the batch's units and write its directory (a pool's further samples included)."""
     start = time.perf_counter()
     compiles, env_steps, slots = executor.compile_count, executor.env_steps, executor.slots
-    returns, status, steps, params, lineage = [], [], [], {}, []
+    returns, status, steps, params, lineage, sample_ids, units = [], [], [], {}, [], [], []
     for unit in batch.units:
-        result = executor.run_unit(unit, [samples[i] for i in unit.sample_ids], directory, on_segment)
+        result = executor.run_unit(unit, [samples[i] for i in unit.sample_ids], directory, hooks)
+        sample_ids.extend(result.sample_ids)
+        units.append({"sample_ids": result.sample_ids, "lanes": unit.lanes, "extents": executor.extents[unit.structure]})
         returns.append(result.output.returns)
         status.extend(result.output.status)
         steps.extend(int(s.sum()) for s in result.output.env_steps)
         lineage.extend(result.lineage)
         leaves = params_by_leaf(result.output.params)
-        for row, sample_id in enumerate(unit.sample_ids):  # structures differ in shape: one entry per sample
+        for row, sample_id in enumerate(result.sample_ids):  # structures differ in shape: one entry per sample
             params.update({f"sample_{sample_id}/{name}": leaf[row] for name, leaf in leaves.items()})
     info = {
         "wall_s": round(time.perf_counter() - start, 3),
@@ -645,21 +753,18 @@ def run_batch(
         "env_steps": executor.env_steps - env_steps,
         "padding_fraction": round(1.0 - (executor.env_steps - env_steps) / (executor.slots - slots), 4),
         "devices": executor.sharding.count,
-        "status": {str(i): s for i, s in zip(batch.sample_ids, status)},
-        "env_steps_per_sample": {str(i): s for i, s in zip(batch.sample_ids, steps)},
-        "units": [
-            {"sample_ids": list(u.sample_ids), "lanes": u.lanes, "extents": executor.extents[u.structure]}
-            for u in batch.units
-        ],
+        "status": {str(i): s for i, s in zip(sample_ids, status)},
+        "env_steps_per_sample": {str(i): s for i, s in zip(sample_ids, steps)},
+        "units": units,
     }
     store.write_batch(
-        directory, {i: samples[i] for i in batch.sample_ids}, np.concatenate(returns), executor.milestones, params,
+        directory, {i: samples[i] for i in sample_ids}, np.concatenate(returns), executor.milestones, params,
         info, lineage,
     )
     stopped = sum(s == "stopped" for s in status)
     log.info(
         "%s done: %d samples (%d stopped early) in %.1fs, %.0f%% of lane-steps padding",
-        batch.name, len(batch.sample_ids), stopped, info["wall_s"], 100 * info["padding_fraction"],
+        batch.name, len(sample_ids), stopped, info["wall_s"], 100 * info["padding_fraction"],
     )
 
 

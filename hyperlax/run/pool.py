@@ -4,8 +4,9 @@ A unit has `slots` slots of `num_seeds` lanes each. With no more samples than sl
 trains in slot i and the slots past the last sample repeat it (padding, never recorded). With
 more samples than slots (a pool, for early stopping), a slot whose sample finished or stopped
 takes the next sample in order, which starts afresh with its own key, until every sample has
-run; then the slot idles. Each slot counts the milestones its sample has reached, so slots of a
-pool reach different milestones in the same step. A Pool is plain data (JSON in checkpoints).
+run; then the slot idles. A pool may take on further samples as it runs (`add`: a learning
+sampler's asks, which come after the unit's own). Each slot counts the milestones its sample has
+reached, so slots of a pool reach different milestones in the same step. A Pool is plain data (JSON in checkpoints).
 """
 
 from __future__ import annotations
@@ -54,6 +55,11 @@ class Pool:
 
     def busy(self) -> bool:
         return any(self.training(j) for j in range(len(self.occupant)))
+
+    def add(self) -> None:
+        """One more sample, started after the others."""
+        self.status.append(PENDING)
+        self.reached.append(0)
 
     def end(self, sample: int, status: str) -> None:
         """The sample finished, stopped or diverged: its slots take the next sample, or idle."""

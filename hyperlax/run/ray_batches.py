@@ -36,7 +36,7 @@ from hyperlax.envs import make_env
 from hyperlax.errors import SweepError, UserError
 from hyperlax.plan import Batch
 from hyperlax.run import memory
-from hyperlax.run.executor import Executor, Scheduler, Segment
+from hyperlax.run.executor import Executor, Hooks, Scheduler, Segment
 from hyperlax.run.loop import Prepared, Settings, run_batch
 
 log = logging.getLogger("hyperlax")
@@ -172,7 +172,7 @@ def train_batch(job: Job) -> dict[str, float]:
         log.warning("%s: discarded what an earlier attempt left (its checkpoint kept), running it again", directory.name)
     executor = _executor(job)
     before = {name: getattr(executor, name) for name in COUNTS}
-    run_batch(executor, job.batch, job.samples, directory, _kill_hook())
+    run_batch(executor, job.batch, job.samples, directory, Hooks(on_segment=_kill_hook()))
     if not job.settings.keep_checkpoints:
         store.remove_checkpoint(directory)
     return {name: getattr(executor, name) - before[name] for name in COUNTS}

@@ -2,8 +2,8 @@
 
 The study (named "hyperlax") lives in Optuna's JournalStorage on a JournalFileBackend, an
 append-only file that `optuna.load_study` and optuna-dashboard read, also while the sweep runs.
-With a learning sampler, trial i is sample i, asked before its batch trains; other sweeps add one
-finished trial per sample as its batch lands. Every trial holds its searched params with their
+With a learning sampler, trial i is sample i, asked before it trains, told as it ends; other
+sweeps add one finished trial per sample as it ends. Every trial holds its searched params with their
 distributions (`optuna_space`), user attrs `sample_id` and `hyperparams` (the whole sample), its
 intermediate values (the mean return over seeds at each evaluation milestone, by env steps; none
 from a milestone whose return is not finite), its value (the sweep's metric) and its state:
@@ -144,16 +144,22 @@ class Search:
         for frozen in self.study.get_trials(deepcopy=False):
             if frozen.params.keys() == self.space.distributions.keys() and "hyperparams" in frozen.user_attrs:
                 samples.append(self.space.to_sample(frozen.params))
-            else:
-                samples.append(self._sampled(self._trial(frozen.number, frozen._trial_id)))
+                continue
+            if frozen.state == TrialState.WAITING:  # enqueued, and killed before it was asked
+                self.study._storage.set_trial_state_values(frozen._trial_id, TrialState.RUNNING)
+            samples.append(self._sampled(self._trial(frozen.number, frozen._trial_id)))
         return samples
 
-    def ask(self, n: int) -> list[dict[str, Any]]:
-        """Ask `n` new trials; their samples, whose ids continue from the trials asked before."""
+    def ask(self, n: int, fixed: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Ask `n` new trials, with the `fixed` values (by key) where given; their samples, whose
+        ids continue from the trials asked before."""
+        params = {p.name: p.to_param(fixed[p.key]) for p in self.space.params if p.key in (fixed or {})}
         samples = []
         for _ in range(n):
             number = len(self.study.get_trials(deepcopy=False))
             self.study.sampler = make_sampler(self.method, trial_seed(self.seed, number), self.space, self.batch_size)
+            if params:  # Optuna's partial fixing: the trial holds these values, the sampler draws the rest
+                self.study.enqueue_trial(params)
             trial = self.study.ask()
             self.trial_ids[trial.number] = trial._trial_id
             samples.append(self._sampled(trial))
@@ -178,9 +184,9 @@ class Search:
         return None if trial_id is None else self.study._storage.get_trial(trial_id).state
 
     def report(self, sample_id: int, step: int, value: float) -> None:
-        """An intermediate value of a running trial (skipped when not finite)."""
-        if math.isfinite(value):
-            optuna.trial.Trial(self.study, self.trial_ids[sample_id]).report(float(value), int(step))
+        """An intermediate value of the sample's running trial (skipped when not finite, or with no running trial)."""
+        if math.isfinite(value) and self.state(sample_id) == TrialState.RUNNING:
+            self.study._storage.set_trial_intermediate_value(self.trial_ids[sample_id], int(step), float(value))
 
     def tell(self, sample_id: int, value: float | None, attrs: Mapping[str, Any] | None = None) -> None:
         """Finish a running trial: COMPLETE with `value`, FAIL when it is None or not finite."""

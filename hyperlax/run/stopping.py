@@ -15,6 +15,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from hyperlax.run.pruning import PRUNERS, OptunaPruner
+
 RULES = ("none", "asha", "hyperband", "median")
 
 
@@ -132,14 +134,18 @@ def make_rule(
     max_budget: int | None,
     sign: float = 1.0,
     wandb: dict[str, Any] | None = None,
+    pruner: str = "none",
 ) -> Rule | None:
-    """The rule `name` over the run's milestones, or W&B's hyperband rule from an `early_terminate`
-    section; None for "none". Raises ValueError naming a bad argument."""
+    """The rule `name` over the run's milestones, W&B's hyperband rule from an `early_terminate`
+    section, or Optuna's `pruner` (run/pruning.py); None for "none". Raises ValueError naming a
+    bad argument."""
     if wandb is not None:
         return wandb_hyperband(wandb, len(milestones), sign)
     if name not in RULES:
         raise ValueError(f"--early-stopping {name!r} is not one of {', '.join(RULES)}")
-    if name == "none":
+    if pruner not in PRUNERS:
+        raise ValueError(f"--pruner {pruner!r} is not one of {', '.join(PRUNERS)}")
+    if name == "none" and pruner == "none":
         return None
     if reduction_factor < 2:
         raise ValueError(f"--reduction-factor must be at least 2, got {reduction_factor}")
@@ -150,6 +156,8 @@ def make_rule(
             f"--grace-period {grace} must be positive and below the budget ({milestones[budget]} env steps): "
             "no sample could be stopped"
         )
+    if pruner != "none":
+        return OptunaPruner(pruner, milestones, budget, grace, reduction_factor, sign)
     first = evaluations_at(milestones, grace)
     if name == "median":
         return Median(first, sign)
