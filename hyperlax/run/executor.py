@@ -296,14 +296,16 @@ class Executor:
             if rule is not None:
                 rule.restore(host["rule"])
             log.info("%s: continuing from its checkpoint after step %d", directory.name, done)
-        saved = done
+        saved, keyed = done, None
         while pool.busy():
             for first, values in self.scheduler.replay or ():
                 if first == pool.progress[0]:
                     for key, value in values.items():
                         hparams[key][:] = value
             until = [self.milestones[p] if pool.training(j) else 0 for j, p in enumerate(pool.progress)]
-            keys = self._keys([ids[max(i, 0)] for i in pool.occupant])
+            occupants = [ids[max(i, 0)] for i in pool.occupant]
+            if occupants != keyed:  # the keys change only when a slot takes on a sample
+                keyed, keys = occupants, self._keys(occupants)
             state, metrics, finite = step(
                 state, jax.tree.map(lambda v: np.repeat(v, seeds), hparams), keys,
                 np.repeat(pool.fresh, seeds), np.repeat(np.asarray(until, np.int32), seeds), source.astype(np.int32),
