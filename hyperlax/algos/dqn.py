@@ -175,16 +175,14 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
             target = batch.reward + hp["gamma"] * (1.0 - batch.terminated) * jax.lax.stop_gradient(next_value)
             return 0.5 * jnp.mean((q - target) ** 2)
 
-        def learn(params, target_params, opt_state, buffer, iteration, key):
-            def gradient_step(state, key):
+        def learn(params, target_params, opt_state, batches):
+            def gradient_step(state, batch):
                 params, opt_state = state
-                batch = off_policy.sample(schedule, buffer, iteration, key)
                 grads = jax.grad(loss)(params, target_params, batch)
                 updates, opt_state = tx.update(grads, opt_state, params)
                 return (optax.apply_updates(params, updates), opt_state), None
 
-            keys = jax.random.split(key, schedule.gradient_steps)
-            (params, opt_state), _ = jax.lax.scan(gradient_step, (params, opt_state), keys)
+            (params, opt_state), _ = jax.lax.scan(gradient_step, (params, opt_state), batches)
             return params, opt_state
 
         def iteration_step(iteration, active, carry):
@@ -196,9 +194,10 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
             )
             env_state, obs, key = common.select(active, (*stepped[:2], next_key), (env_state, obs, key))
             buffer = off_policy.store(schedule, buffer, stepped[2], iteration, active)
+            batches = off_policy.sample(schedule, buffer, iteration, jax.random.split(learn_key, schedule.gradient_steps))
             params, opt_state = off_policy.when(
                 active & off_policy.learns(schedule, iteration),
-                lambda: learn(params, target_params, opt_state, buffer, iteration, learn_key),
+                lambda: learn(params, target_params, opt_state, batches),
                 (params, opt_state),
             )
             target_params = off_policy.when(

@@ -166,10 +166,14 @@ def store(
     return jax.tree.map(lambda b, x: b.at[slots].set(jnp.where(active, x, b[slots])), buffer, transitions)
 
 
-def sample(schedule: Schedule, buffer: Transition, iteration: jax.Array, key: jax.Array) -> Transition:
-    """`batch_size` transitions drawn uniformly (with replacement) from those stored so far."""
+def sample(schedule: Schedule, buffer: Transition, iteration: jax.Array, keys: jax.Array) -> Transition:
+    """One batch of `batch_size` transitions per key, drawn uniformly (with replacement) from those
+    stored so far: leaves [len(keys), batch_size, ...].
+
+    Drawn before the learning branch, so that the branch takes the batches and not the buffer
+    (XLA copies a conditional's operands)."""
     stored = jnp.minimum((iteration + 1) * schedule.steps_per_iteration, schedule.buffer_size)
-    slots = jax.random.randint(key, (schedule.batch_size,), 0, stored)
+    slots = jax.vmap(lambda key: jax.random.randint(key, (schedule.batch_size,), 0, stored))(keys)
     return jax.tree.map(lambda b: b[slots], buffer)
 
 

@@ -181,10 +181,9 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
             updates, opt_state = txs[name].update(grads, opt_states[name], params[name])
             return {**params, name: optax.apply_updates(params[name], updates)}, {**opt_states, name: opt_state}
 
-        def gradient_step(learner, batch_and_key, iteration):
-            params, target_critic, opt_states, buffer = learner
-            batch_key, critic_key, actor_key = jax.random.split(batch_and_key, 3)
-            batch = off_policy.sample(schedule, buffer, iteration, batch_key)
+        def gradient_step(learner, batch_and_keys):
+            params, target_critic, opt_states = learner
+            batch, critic_key, actor_key = batch_and_keys
             grads = jax.grad(critic_loss)(params["critic"], params, target_critic, batch, critic_key)
             params, opt_states = update(params, opt_states, "critic", grads)
             grads, log_prob = jax.grad(actor_loss, has_aux=True)(params["actor"], params, batch.obs, actor_key)
@@ -194,14 +193,15 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
                     params, opt_states, "log_alpha", jax.grad(alpha_loss)(params["log_alpha"], log_prob)
                 )
             target_critic = optax.incremental_update(params["critic"], target_critic, hp["tau"])
-            return (params, target_critic, opt_states, buffer), None
+            return (params, target_critic, opt_states), None
 
-        def learn(params, target_critic, opt_states, buffer, iteration, key):
-            keys = jax.random.split(key, schedule.gradient_steps)
-            (params, target_critic, opt_states, _), _ = jax.lax.scan(
-                lambda learner, k: gradient_step(learner, k, iteration), (params, target_critic, opt_states, buffer), keys
-            )
-            return params, target_critic, opt_states
+        def draw(buffer, iteration, key):
+            """Each gradient step's batch and its critic and actor keys."""
+            keys = jax.vmap(lambda k: jax.random.split(k, 3))(jax.random.split(key, schedule.gradient_steps))
+            return off_policy.sample(schedule, buffer, iteration, keys[:, 0]), keys[:, 1], keys[:, 2]
+
+        def learn(params, target_critic, opt_states, drawn):
+            return jax.lax.scan(gradient_step, (params, target_critic, opt_states), drawn)[0]
 
         def iteration_step(iteration, active, carry):
             params, target_critic, opt_states, buffer, env_state, obs, key = carry
@@ -212,9 +212,10 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
             )
             env_state, obs, key = common.select(active, (*stepped[:2], next_key), (env_state, obs, key))
             buffer = off_policy.store(schedule, buffer, stepped[2], iteration, active)
+            drawn = draw(buffer, iteration, learn_key)
             params, target_critic, opt_states = off_policy.when(
                 active & off_policy.learns(schedule, iteration),
-                lambda: learn(params, target_critic, opt_states, buffer, iteration, learn_key),
+                lambda: learn(params, target_critic, opt_states, drawn),
                 (params, target_critic, opt_states),
             )
             return params, target_critic, opt_states, buffer, env_state, obs, key
