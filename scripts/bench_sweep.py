@@ -191,7 +191,7 @@ def main() -> None:
     }
     batched = "padded" if args.case == "mixed" else "batched"
     if args.dump_samples:
-        dump_samples(args.dump_samples, prepared[batched], env)
+        dump_samples(args.dump_samples, next(iter(prepared.values())), env)
     for mode, ready in prepared.items():
         result[mode] = run_mode(ready)
         print(f"{mode}: {json.dumps(result[mode])}", file=sys.stderr, flush=True)
