@@ -52,6 +52,8 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
+import numpy as np
+
 HP = "algorithm.hyperparam."
 FRESH_SEED = 10_000  # re-evaluations train with seed FRESH_SEED + the search seed
 FIXED = [  # one architecture and one set of array sizes: the search is over the floats
@@ -161,12 +163,42 @@ def work_folder(keep: str | None):
 def scheduler_methods(args: argparse.Namespace) -> list[tuple[str, int | None, list[str]]]:
     """(name, configurations or None: as many at full budget as ASHA's env steps pay for, options)."""
     stopping = ["--grace-period", str(args.grace_period), "--reduction-factor", str(args.reduction_factor)]
+    pbt = ["--perturbation-interval", str(args.perturbation_interval), "--quantile-fraction", str(args.quantile_fraction)]
     return [
         ("asha", args.num_samples, ["--early-stopping", "asha", *stopping]),
         ("random", None, []),
         ("hyperband", args.num_samples, ["--early-stopping", "hyperband", *stopping]),
-        ("pbt", None, ["--pbt", "--perturbation-interval", str(args.perturbation_interval)]),
+        ("pbt", None, ["--pbt", *pbt]),
     ]
+
+
+SELECTIONS = ("last", "tail")  # finalist rules; every method is scored under each, `--selection` names the headline
+
+
+def finalists(sweep: Path, tail: int) -> dict[str, dict]:
+    """Each selection rule's pick among the sweep's finished samples with a finite curve, from their
+    in-search curves (metrics.csv: the mean over the search's seeds at each evaluation):
+    `last`, the highest last evaluation (the summary's `best`; ties to the lowest id); `tail`, the
+    highest mean of the last `tail` evaluations, ties to the highest mean of the whole curve, then
+    the lowest id. Each pick: sample id and its last / tail / whole-curve means."""
+    from hyperlax.report.sweep_data import load_sweep
+
+    data = load_sweep(sweep)
+    figures = []
+    for row in data.rows:
+        curve = data.returns[row["sample_id"]].mean(axis=0)
+        if row["status"] == "finished" and bool(np.isfinite(curve).all()):
+            figures.append((row["sample_id"], float(curve[-1]), float(curve[-tail:].mean()), float(curve.mean())))
+    if not figures:
+        raise SystemExit(f"{sweep}: no finished sample with a finite curve")
+    picks = {
+        "last": min(figures, key=lambda f: (-f[1], f[0])),
+        "tail": min(figures, key=lambda f: (-f[2], -f[3], f[0])),
+    }
+    return {
+        rule: {"sample": i, "last_in_search": last, "tail_in_search": round(t, 3), "curve_mean_in_search": round(m, 3)}
+        for rule, (i, last, t, m) in picks.items()
+    }
 
 
 def replay_fresh(sweep: Path, sample_id: int, num_seeds: int, seed: int) -> float:
@@ -186,7 +218,7 @@ def run_scheduled(recipe: Path, out: Path, seed: int, num_samples: int, options:
     argv = [
         "sweep-hp-samples", "--algo-and-network-config", str(recipe), "--env-config", "gymnax.cartpole",
         "--num-samples", str(num_samples), "--hparam-batch-size", str(num_samples if pbt else args.batch_size),
-        "--total-timesteps", str(args.total_timesteps), "--num-evaluations", str(args.num_evaluations),
+        "--num-seeds", str(args.num_seeds), "--total-timesteps", str(args.total_timesteps), "--num-evaluations", str(args.num_evaluations),
         "--sampling-method", "random", "--seed", str(seed), "--checkpoint-every", "0", "--output-root", str(out),
         "--log-level", "WARNING", *options,
     ]
@@ -196,18 +228,27 @@ def run_scheduled(recipe: Path, out: Path, seed: int, num_samples: int, options:
     wall = time.perf_counter() - start
     sweep = out / recipe.stem / "gymnax_cartpole"
     summary = json.loads((sweep / "summary.json").read_text())
-    best = summary["best"][0]
-    fresh = fresh_scores(sweep, [best["sample_id"]], args.rerun_seeds, FRESH_SEED + seed)[best["sample_id"]]
+    picks = finalists(sweep, args.tail)
+    ids = sorted({p["sample"] for p in picks.values()})
+    fresh = fresh_scores(sweep, ids, args.rerun_seeds, FRESH_SEED + seed)  # one batched re-run of every pick
+    for pick in picks.values():
+        # its hyperparameters in results.csv (PBT: as sampled) trained from scratch
+        pick["config_fresh_seeds"] = pick["score"] = fresh[pick["sample"]]
+    if pbt:  # PBT's product is a schedule: the pick's, replayed from scratch with the same fresh seeds
+        replayed = {i: replay_fresh(sweep, i, args.rerun_seeds, FRESH_SEED + seed) for i in ids}
+        for pick in picks.values():
+            pick["score"] = pick["schedule_fresh_seeds"] = replayed[pick["sample"]]
+    chosen = picks[args.selection]
     run = {
         "configurations_tried": summary["num_finished_samples"], "stopped": summary["num_stopped_samples"],
-        "env_steps": summary["env_steps"], "best_sample": best["sample_id"],
-        "best_final_return_in_search": best["final_return"],
-        "best_config_fresh_seeds": fresh,  # its hyperparameters in results.csv (PBT: as sampled) trained from scratch
-        "score": fresh,
+        "env_steps": summary["env_steps"], "best_sample": chosen["sample"],
+        "best_final_return_in_search": chosen["last_in_search"],
+        "best_config_fresh_seeds": chosen["config_fresh_seeds"],
+        "score": chosen["score"], "by_selection": picks,
         "wall_s": round(wall, 1), "compile_count": summary["compile_count"],
     }
-    if pbt:  # PBT's product is a schedule: the best member's, replayed from scratch with the same fresh seeds
-        run["score"] = run["best_schedule_fresh_seeds"] = replay_fresh(sweep, best["sample_id"], args.rerun_seeds, FRESH_SEED + seed)
+    if pbt:
+        run["best_schedule_fresh_seeds"] = chosen["schedule_fresh_seeds"]
     return run
 
 
@@ -230,17 +271,30 @@ def scheduler_study(args: argparse.Namespace) -> dict:
                 runs[name].append(run)
                 print(f"seed {seed} {name}: {json.dumps(run)}", file=sys.stderr, flush=True)
                 if name == "asha":
-                    full_budget = max(2, round(run["env_steps"] / args.total_timesteps))
+                    full_budget = max(2, round(run["env_steps"] / (args.total_timesteps * args.num_seeds)))
     figures = ("configurations_tried", "env_steps", "best_final_return_in_search", "best_config_fresh_seeds", "score", "wall_s")
     median = {name: {k: statistics.median(r[k] for r in rs) for k in figures} for name, rs in runs.items()}
     median["pbt"]["best_schedule_fresh_seeds"] = statistics.median(r["best_schedule_fresh_seeds"] for r in runs["pbt"])
+    by_selection = {  # every rule's score, per method: medians and per seed
+        rule: {
+            name: {"median": statistics.median(r["by_selection"][rule]["score"] for r in rs),
+                   "per_seed": [r["by_selection"][rule]["score"] for r in rs]}
+            for name, rs in runs.items()
+        }
+        for rule in SELECTIONS
+    }
     ratios = [a["configurations_tried"] / r["configurations_tried"] for a, r in zip(runs["asha"], runs["random"])]
     return {
         "settings": {
             **vars(args), "env": "gymnax.cartpole", "recipe": SCHEDULER_RECIPE.strip(),
-            "equal_env_steps": "random and PBT train round(ASHA's env steps / total_timesteps) configurations at full budget",
+            "equal_env_steps": "random and PBT train round(ASHA's env steps / (total_timesteps x num_seeds)) "
+            "configurations at full budget",
             "pbt_population": "all of its configurations, one batch",
-            "selection": "each search's best finished sample by its in-search final return (1 seed, num_eval_episodes 8)",
+            "selection": f"{args.selection}: each search's finalist among its finished samples, by its in-search curve "
+            f"(the mean over its {args.num_seeds} search seed(s) at each evaluation, num_eval_episodes 8 each); "
+            f"'last': the highest last evaluation, ties to the lowest id (the summary's best); 'tail': the highest "
+            f"mean of the last {args.tail} evaluations, ties to the highest whole-curve mean, then the lowest id. "
+            "Every rule is applied to every method and scored (by_selection); `score` is the named rule's",
             "score": f"that sample re-trained from scratch with {args.rerun_seeds} fresh seeds ({FRESH_SEED} + search seed, "
             "the same for every method): the mean over them of the final evaluation; for PBT its best member's "
             "hyperparameter schedule replayed with those seeds (best_config_fresh_seeds: the hyperparameters results.csv "
@@ -250,6 +304,7 @@ def scheduler_study(args: argparse.Namespace) -> dict:
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
         "runs": runs,
         "median": median,
+        "by_selection": by_selection,
         "check": {
             "asha_configurations_over_random_per_seed": [round(x, 2) for x in ratios],
             "asha_configurations_over_random_median": statistics.median(ratios),
@@ -257,6 +312,13 @@ def scheduler_study(args: argparse.Namespace) -> dict:
             "asha_score_at_least_random": median["asha"]["score"] >= median["random"]["score"],
             "pbt_score_at_least_random": median["pbt"]["score"] >= median["random"]["score"],
             "pbt_config_from_scratch_at_least_random": median["pbt"]["best_config_fresh_seeds"] >= median["random"]["score"],
+            "by_selection": {
+                rule: {
+                    "asha_score_at_least_random": scores["asha"]["median"] >= scores["random"]["median"],
+                    "pbt_score_at_least_random": scores["pbt"]["median"] >= scores["random"]["median"],
+                }
+                for rule, scores in by_selection.items()
+            },
         },
     }
 
@@ -275,6 +337,10 @@ def main() -> None:
     parser.add_argument("--grace-period", type=int, default=0, help="schedulers: ASHA/Hyperband (default total / 8)")
     parser.add_argument("--reduction-factor", type=float, default=3.0, help="schedulers: ASHA/Hyperband eta")
     parser.add_argument("--perturbation-interval", type=int, default=0, help="schedulers: PBT (default total / 8)")
+    parser.add_argument("--quantile-fraction", type=float, default=0.25, help="schedulers: PBT's bottom / top fraction")
+    parser.add_argument("--num-seeds", type=int, default=1, help="schedulers: training seeds per configuration in the search")
+    parser.add_argument("--selection", choices=SELECTIONS, default="tail", help="schedulers: the finalist rule `score` uses")
+    parser.add_argument("--tail", type=int, default=3, help="schedulers: evaluations the 'tail' rule averages")
     args = parser.parse_args()
     if args.study == "schedulers":
         json.dump(scheduler_study(args), sys.stdout, indent=2)
