@@ -105,6 +105,18 @@ def fresh_scores(sweep: Path, sample_ids: list[int], num_seeds: int, seed: int) 
     return {sample_id: rows[i] for i, sample_id in enumerate(ids)}  # re-run sample i trained ids[i]
 
 
+def fresh_alone(sweep: Path, sample_id: int, num_seeds: int, seed: int) -> tuple[float, float]:
+    """`sample_id` trained again from scratch, alone, with `num_seeds` fresh seeds (`rerun`): the mean
+    over those seeds of the last evaluation, and its standard error. Alone, it is the re-run's
+    sample 0, so its keys (and score) are the same whatever else a method picks: a re-run's keys
+    derive from its own sample ids."""
+    from hyperlax.report.rerun import rerun
+    from hyperlax.report.sweep_data import load_sweep
+
+    finals = load_sweep(rerun(sweep, [sample_id], num_seeds=num_seeds, seed=seed)).returns[0][:, -1]
+    return float(finals.mean()), float(finals.std(ddof=1) / np.sqrt(finals.size)) if finals.size > 1 else float("nan")
+
+
 def run_search(method: Method, seed: int, args: argparse.Namespace, folder: Path) -> dict:
     from hyperlax.cli import main
 
@@ -201,14 +213,16 @@ def finalists(sweep: Path, tail: int) -> dict[str, dict]:
     }
 
 
-def replay_fresh(sweep: Path, sample_id: int, num_seeds: int, seed: int) -> float:
+def replay_fresh(sweep: Path, sample_id: int, num_seeds: int, seed: int) -> tuple[float, float]:
     """A PBT sweep's sample's schedule trained as a run of its own with `num_seeds` fresh seeds
-    (`rerun.replay_schedule`); its final return (the mean over those seeds of the last evaluation)."""
+    (`rerun.replay_schedule`); its final return (the mean over those seeds of the last evaluation) and
+    that mean's standard error."""
     from rich.console import Console
 
     from hyperlax.report.rerun import replay_schedule
 
-    return replay_schedule(sweep, sample_id, Console(stderr=True, quiet=True), seed, num_seeds)["final_return"]
+    finals = np.asarray(replay_schedule(sweep, sample_id, Console(stderr=True, quiet=True), seed, num_seeds)["replayed_returns"])[:, -1]
+    return float(finals.mean()), float(finals.std(ddof=1) / np.sqrt(finals.size)) if finals.size > 1 else float("nan")
 
 
 def run_scheduled(recipe: Path, out: Path, seed: int, num_samples: int, options: list[str], args) -> dict:
@@ -230,21 +244,23 @@ def run_scheduled(recipe: Path, out: Path, seed: int, num_samples: int, options:
     summary = json.loads((sweep / "summary.json").read_text())
     picks = finalists(sweep, args.tail)
     ids = sorted({p["sample"] for p in picks.values()})
-    fresh = fresh_scores(sweep, ids, args.rerun_seeds, FRESH_SEED + seed)  # one batched re-run of every pick
+    fresh = {i: fresh_alone(sweep, i, args.rerun_seeds, FRESH_SEED + seed) for i in ids}  # each pick re-run alone
     for pick in picks.values():
         # its hyperparameters in results.csv (PBT: as sampled) trained from scratch
-        pick["config_fresh_seeds"] = pick["score"] = fresh[pick["sample"]]
+        pick["config_fresh_seeds"], pick["config_fresh_seeds_sem"] = fresh[pick["sample"]]
+        pick["score"], pick["score_sem"] = fresh[pick["sample"]]
     if pbt:  # PBT's product is a schedule: the pick's, replayed from scratch with the same fresh seeds
         replayed = {i: replay_fresh(sweep, i, args.rerun_seeds, FRESH_SEED + seed) for i in ids}
         for pick in picks.values():
-            pick["score"] = pick["schedule_fresh_seeds"] = replayed[pick["sample"]]
+            pick["score"], pick["score_sem"] = replayed[pick["sample"]]
+            pick["schedule_fresh_seeds"] = pick["score"]
     chosen = picks[args.selection]
     run = {
         "configurations_tried": summary["num_finished_samples"], "stopped": summary["num_stopped_samples"],
         "env_steps": summary["env_steps"], "best_sample": chosen["sample"],
         "best_final_return_in_search": chosen["last_in_search"],
         "best_config_fresh_seeds": chosen["config_fresh_seeds"],
-        "score": chosen["score"], "by_selection": picks,
+        "score": chosen["score"], "score_sem": chosen["score_sem"], "by_selection": picks,
         "wall_s": round(wall, 1), "compile_count": summary["compile_count"],
     }
     if pbt:
@@ -295,7 +311,8 @@ def scheduler_study(args: argparse.Namespace) -> dict:
             f"'last': the highest last evaluation, ties to the lowest id (the summary's best); 'tail': the highest "
             f"mean of the last {args.tail} evaluations, ties to the highest whole-curve mean, then the lowest id. "
             "Every rule is applied to every method and scored (by_selection); `score` is the named rule's",
-            "score": f"that sample re-trained from scratch with {args.rerun_seeds} fresh seeds ({FRESH_SEED} + search seed, "
+            "score": f"that sample re-trained from scratch, alone (so a configuration scores the same whichever method "
+            f"or rule picks it), with {args.rerun_seeds} fresh seeds ({FRESH_SEED} + search seed, "
             "the same for every method): the mean over them of the final evaluation; for PBT its best member's "
             "hyperparameter schedule replayed with those seeds (best_config_fresh_seeds: the hyperparameters results.csv "
             "records for it, which for PBT are that sample's as sampled, not those its final state trained with, "
