@@ -29,12 +29,19 @@ configuration (by its in-search final return) is re-trained from scratch with `-
 fresh seeds, the same for every method, and that final return is its `score`; PBT's score is its
 best member's hyperparameter schedule replayed from scratch with those seeds
 (`best_config_fresh_seeds` is the configuration results.csv records for it trained from scratch:
-for PBT the sample as drawn, not the hyperparameters its final state trained with).
+for PBT the sample as drawn, not the hyperparameters its final state trained with). The finalist is
+picked by two rules, each applied to every method and scored (`by_selection`): `last`, the highest
+final evaluation (the summary's best), and `tail`, the highest mean of the last `--tail` evaluations
+(ties to the whole curve's mean); `--selection` names the one `score` reports. Each pick is re-trained
+alone, so a configuration scores the same whichever method or rule picks it (`score_sem`: the
+standard error over the fresh seeds). `--num-seeds` trains every configuration of every method with
+that many seeds in the search (random and PBT then get ASHA's env steps / (budget x seeds) configurations).
 
     python scripts/bench_search.py [--num-samples 64] [--batch-size 8] [--seeds 5] [--rerun-seeds 8]
                                    [--total-timesteps 20000] [--methods random,tpe,gp]
     python scripts/bench_search.py --study schedulers --num-samples 28 --total-timesteps 40000
                                    [--grace-period 5000] [--reduction-factor 3] [--perturbation-interval 5000]
+                                   [--quantile-fraction 0.25] [--num-seeds 1] [--selection tail] [--tail 3]
 """
 
 from __future__ import annotations
