@@ -29,12 +29,19 @@ configuration (by its in-search final return) is re-trained from scratch with `-
 fresh seeds, the same for every method, and that final return is its `score`; PBT's score is its
 best member's hyperparameter schedule replayed from scratch with those seeds
 (`best_config_fresh_seeds` is the configuration results.csv records for it trained from scratch:
-for PBT the sample as drawn, not the hyperparameters its final state trained with).
+for PBT the sample as drawn, not the hyperparameters its final state trained with). The finalist is
+picked by two rules, each applied to every method and scored (`by_selection`): `last`, the highest
+final evaluation (the summary's best), and `tail`, the highest mean of the last `--tail` evaluations
+(ties to the whole curve's mean); `--selection` names the one `score` reports. Each pick is re-trained
+alone, so a configuration scores the same whichever method or rule picks it (`score_sem`: the
+standard error over the fresh seeds). `--num-seeds` trains every configuration of every method with
+that many seeds in the search (random and PBT then get ASHA's env steps / (budget x seeds) configurations).
 
     python scripts/bench_search.py [--num-samples 64] [--batch-size 8] [--seeds 5] [--rerun-seeds 8]
                                    [--total-timesteps 20000] [--methods random,tpe,gp]
     python scripts/bench_search.py --study schedulers --num-samples 28 --total-timesteps 40000
                                    [--grace-period 5000] [--reduction-factor 3] [--perturbation-interval 5000]
+                                   [--quantile-fraction 0.25] [--num-seeds 1] [--selection tail] [--tail 3]
 """
 
 from __future__ import annotations
@@ -51,6 +58,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import NamedTuple
+
+import numpy as np
 
 HP = "algorithm.hyperparam."
 FRESH_SEED = 10_000  # re-evaluations train with seed FRESH_SEED + the search seed
@@ -101,6 +110,18 @@ def fresh_scores(sweep: Path, sample_ids: list[int], num_seeds: int, seed: int) 
     with (rerun(sweep, ids, num_seeds=num_seeds, seed=seed) / "results.csv").open() as f:
         rows = {int(r["sample_id"]): float(r["final_return"]) for r in csv.DictReader(f)}
     return {sample_id: rows[i] for i, sample_id in enumerate(ids)}  # re-run sample i trained ids[i]
+
+
+def fresh_alone(sweep: Path, sample_id: int, num_seeds: int, seed: int) -> tuple[float, float]:
+    """`sample_id` trained again from scratch, alone, with `num_seeds` fresh seeds (`rerun`): the mean
+    over those seeds of the last evaluation, and its standard error. Alone, it is the re-run's
+    sample 0, so its keys (and score) are the same whatever else a method picks: a re-run's keys
+    derive from its own sample ids."""
+    from hyperlax.report.rerun import rerun
+    from hyperlax.report.sweep_data import load_sweep
+
+    finals = load_sweep(rerun(sweep, [sample_id], num_seeds=num_seeds, seed=seed)).returns[0][:, -1]
+    return float(finals.mean()), float(finals.std(ddof=1) / np.sqrt(finals.size)) if finals.size > 1 else float("nan")
 
 
 def run_search(method: Method, seed: int, args: argparse.Namespace, folder: Path) -> dict:
@@ -161,22 +182,54 @@ def work_folder(keep: str | None):
 def scheduler_methods(args: argparse.Namespace) -> list[tuple[str, int | None, list[str]]]:
     """(name, configurations or None: as many at full budget as ASHA's env steps pay for, options)."""
     stopping = ["--grace-period", str(args.grace_period), "--reduction-factor", str(args.reduction_factor)]
+    pbt = ["--perturbation-interval", str(args.perturbation_interval), "--quantile-fraction", str(args.quantile_fraction)]
     return [
         ("asha", args.num_samples, ["--early-stopping", "asha", *stopping]),
         ("random", None, []),
         ("hyperband", args.num_samples, ["--early-stopping", "hyperband", *stopping]),
-        ("pbt", None, ["--pbt", "--perturbation-interval", str(args.perturbation_interval)]),
+        ("pbt", None, ["--pbt", *pbt]),
     ]
 
 
-def replay_fresh(sweep: Path, sample_id: int, num_seeds: int, seed: int) -> float:
+SELECTIONS = ("last", "tail")  # finalist rules; every method is scored under each, `--selection` names the headline
+
+
+def finalists(sweep: Path, tail: int) -> dict[str, dict]:
+    """Each selection rule's pick among the sweep's finished samples with a finite curve, from their
+    in-search curves (metrics.csv: the mean over the search's seeds at each evaluation):
+    `last`, the highest last evaluation (the summary's `best`; ties to the lowest id); `tail`, the
+    highest mean of the last `tail` evaluations, ties to the highest mean of the whole curve, then
+    the lowest id. Each pick: sample id and its last / tail / whole-curve means."""
+    from hyperlax.report.sweep_data import load_sweep
+
+    data = load_sweep(sweep)
+    figures = []
+    for row in data.rows:
+        curve = data.returns[row["sample_id"]].mean(axis=0)
+        if row["status"] == "finished" and bool(np.isfinite(curve).all()):
+            figures.append((row["sample_id"], float(curve[-1]), float(curve[-tail:].mean()), float(curve.mean())))
+    if not figures:
+        raise SystemExit(f"{sweep}: no finished sample with a finite curve")
+    picks = {
+        "last": min(figures, key=lambda f: (-f[1], f[0])),
+        "tail": min(figures, key=lambda f: (-f[2], -f[3], f[0])),
+    }
+    return {
+        rule: {"sample": i, "last_in_search": last, "tail_in_search": round(t, 3), "curve_mean_in_search": round(m, 3)}
+        for rule, (i, last, t, m) in picks.items()
+    }
+
+
+def replay_fresh(sweep: Path, sample_id: int, num_seeds: int, seed: int) -> tuple[float, float]:
     """A PBT sweep's sample's schedule trained as a run of its own with `num_seeds` fresh seeds
-    (`rerun.replay_schedule`); its final return (the mean over those seeds of the last evaluation)."""
+    (`rerun.replay_schedule`); its final return (the mean over those seeds of the last evaluation) and
+    that mean's standard error."""
     from rich.console import Console
 
     from hyperlax.report.rerun import replay_schedule
 
-    return replay_schedule(sweep, sample_id, Console(stderr=True, quiet=True), seed, num_seeds)["final_return"]
+    finals = np.asarray(replay_schedule(sweep, sample_id, Console(stderr=True, quiet=True), seed, num_seeds)["replayed_returns"])[:, -1]
+    return float(finals.mean()), float(finals.std(ddof=1) / np.sqrt(finals.size)) if finals.size > 1 else float("nan")
 
 
 def run_scheduled(recipe: Path, out: Path, seed: int, num_samples: int, options: list[str], args) -> dict:
@@ -186,7 +239,7 @@ def run_scheduled(recipe: Path, out: Path, seed: int, num_samples: int, options:
     argv = [
         "sweep-hp-samples", "--algo-and-network-config", str(recipe), "--env-config", "gymnax.cartpole",
         "--num-samples", str(num_samples), "--hparam-batch-size", str(num_samples if pbt else args.batch_size),
-        "--total-timesteps", str(args.total_timesteps), "--num-evaluations", str(args.num_evaluations),
+        "--num-seeds", str(args.num_seeds), "--total-timesteps", str(args.total_timesteps), "--num-evaluations", str(args.num_evaluations),
         "--sampling-method", "random", "--seed", str(seed), "--checkpoint-every", "0", "--output-root", str(out),
         "--log-level", "WARNING", *options,
     ]
@@ -196,18 +249,29 @@ def run_scheduled(recipe: Path, out: Path, seed: int, num_samples: int, options:
     wall = time.perf_counter() - start
     sweep = out / recipe.stem / "gymnax_cartpole"
     summary = json.loads((sweep / "summary.json").read_text())
-    best = summary["best"][0]
-    fresh = fresh_scores(sweep, [best["sample_id"]], args.rerun_seeds, FRESH_SEED + seed)[best["sample_id"]]
+    picks = finalists(sweep, args.tail)
+    ids = sorted({p["sample"] for p in picks.values()})
+    fresh = {i: fresh_alone(sweep, i, args.rerun_seeds, FRESH_SEED + seed) for i in ids}  # each pick re-run alone
+    for pick in picks.values():
+        # its hyperparameters in results.csv (PBT: as sampled) trained from scratch
+        pick["config_fresh_seeds"], pick["config_fresh_seeds_sem"] = fresh[pick["sample"]]
+        pick["score"], pick["score_sem"] = fresh[pick["sample"]]
+    if pbt:  # PBT's product is a schedule: the pick's, replayed from scratch with the same fresh seeds
+        replayed = {i: replay_fresh(sweep, i, args.rerun_seeds, FRESH_SEED + seed) for i in ids}
+        for pick in picks.values():
+            pick["score"], pick["score_sem"] = replayed[pick["sample"]]
+            pick["schedule_fresh_seeds"] = pick["score"]
+    chosen = picks[args.selection]
     run = {
         "configurations_tried": summary["num_finished_samples"], "stopped": summary["num_stopped_samples"],
-        "env_steps": summary["env_steps"], "best_sample": best["sample_id"],
-        "best_final_return_in_search": best["final_return"],
-        "best_config_fresh_seeds": fresh,  # its hyperparameters in results.csv (PBT: as sampled) trained from scratch
-        "score": fresh,
+        "env_steps": summary["env_steps"], "best_sample": chosen["sample"],
+        "best_final_return_in_search": chosen["last_in_search"],
+        "best_config_fresh_seeds": chosen["config_fresh_seeds"],
+        "score": chosen["score"], "score_sem": chosen["score_sem"], "by_selection": picks,
         "wall_s": round(wall, 1), "compile_count": summary["compile_count"],
     }
-    if pbt:  # PBT's product is a schedule: the best member's, replayed from scratch with the same fresh seeds
-        run["score"] = run["best_schedule_fresh_seeds"] = replay_fresh(sweep, best["sample_id"], args.rerun_seeds, FRESH_SEED + seed)
+    if pbt:
+        run["best_schedule_fresh_seeds"] = chosen["schedule_fresh_seeds"]
     return run
 
 
@@ -230,18 +294,32 @@ def scheduler_study(args: argparse.Namespace) -> dict:
                 runs[name].append(run)
                 print(f"seed {seed} {name}: {json.dumps(run)}", file=sys.stderr, flush=True)
                 if name == "asha":
-                    full_budget = max(2, round(run["env_steps"] / args.total_timesteps))
+                    full_budget = max(2, round(run["env_steps"] / (args.total_timesteps * args.num_seeds)))
     figures = ("configurations_tried", "env_steps", "best_final_return_in_search", "best_config_fresh_seeds", "score", "wall_s")
     median = {name: {k: statistics.median(r[k] for r in rs) for k in figures} for name, rs in runs.items()}
     median["pbt"]["best_schedule_fresh_seeds"] = statistics.median(r["best_schedule_fresh_seeds"] for r in runs["pbt"])
+    by_selection = {  # every rule's score, per method: medians and per seed
+        rule: {
+            name: {"median": statistics.median(r["by_selection"][rule]["score"] for r in rs),
+                   "per_seed": [r["by_selection"][rule]["score"] for r in rs]}
+            for name, rs in runs.items()
+        }
+        for rule in SELECTIONS
+    }
     ratios = [a["configurations_tried"] / r["configurations_tried"] for a, r in zip(runs["asha"], runs["random"])]
     return {
         "settings": {
             **vars(args), "env": "gymnax.cartpole", "recipe": SCHEDULER_RECIPE.strip(),
-            "equal_env_steps": "random and PBT train round(ASHA's env steps / total_timesteps) configurations at full budget",
+            "equal_env_steps": "random and PBT train round(ASHA's env steps / (total_timesteps x num_seeds)) "
+            "configurations at full budget",
             "pbt_population": "all of its configurations, one batch",
-            "selection": "each search's best finished sample by its in-search final return (1 seed, num_eval_episodes 8)",
-            "score": f"that sample re-trained from scratch with {args.rerun_seeds} fresh seeds ({FRESH_SEED} + search seed, "
+            "selection": f"{args.selection}: each search's finalist among its finished samples, by its in-search curve "
+            f"(the mean over its {args.num_seeds} search seed(s) at each evaluation, num_eval_episodes 8 each); "
+            f"'last': the highest last evaluation, ties to the lowest id (the summary's best); 'tail': the highest "
+            f"mean of the last {args.tail} evaluations, ties to the highest whole-curve mean, then the lowest id. "
+            "Every rule is applied to every method and scored (by_selection); `score` is the named rule's",
+            "score": f"that sample re-trained from scratch, alone (so a configuration scores the same whichever method "
+            f"or rule picks it), with {args.rerun_seeds} fresh seeds ({FRESH_SEED} + search seed, "
             "the same for every method): the mean over them of the final evaluation; for PBT its best member's "
             "hyperparameter schedule replayed with those seeds (best_config_fresh_seeds: the hyperparameters results.csv "
             "records for it, which for PBT are that sample's as sampled, not those its final state trained with, "
@@ -250,6 +328,7 @@ def scheduler_study(args: argparse.Namespace) -> dict:
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
         "runs": runs,
         "median": median,
+        "by_selection": by_selection,
         "check": {
             "asha_configurations_over_random_per_seed": [round(x, 2) for x in ratios],
             "asha_configurations_over_random_median": statistics.median(ratios),
@@ -257,6 +336,13 @@ def scheduler_study(args: argparse.Namespace) -> dict:
             "asha_score_at_least_random": median["asha"]["score"] >= median["random"]["score"],
             "pbt_score_at_least_random": median["pbt"]["score"] >= median["random"]["score"],
             "pbt_config_from_scratch_at_least_random": median["pbt"]["best_config_fresh_seeds"] >= median["random"]["score"],
+            "by_selection": {
+                rule: {
+                    "asha_score_at_least_random": scores["asha"]["median"] >= scores["random"]["median"],
+                    "pbt_score_at_least_random": scores["pbt"]["median"] >= scores["random"]["median"],
+                }
+                for rule, scores in by_selection.items()
+            },
         },
     }
 
@@ -275,6 +361,10 @@ def main() -> None:
     parser.add_argument("--grace-period", type=int, default=0, help="schedulers: ASHA/Hyperband (default total / 8)")
     parser.add_argument("--reduction-factor", type=float, default=3.0, help="schedulers: ASHA/Hyperband eta")
     parser.add_argument("--perturbation-interval", type=int, default=0, help="schedulers: PBT (default total / 8)")
+    parser.add_argument("--quantile-fraction", type=float, default=0.25, help="schedulers: PBT's bottom / top fraction")
+    parser.add_argument("--num-seeds", type=int, default=1, help="schedulers: training seeds per configuration in the search")
+    parser.add_argument("--selection", choices=SELECTIONS, default="tail", help="schedulers: the finalist rule `score` uses")
+    parser.add_argument("--tail", type=int, default=3, help="schedulers: evaluations the 'tail' rule averages")
     args = parser.parse_args()
     if args.study == "schedulers":
         json.dump(scheduler_study(args), sys.stdout, indent=2)
