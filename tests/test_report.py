@@ -1,20 +1,30 @@
 """The report, Saltelli sampling and Sobol indices, re-runs and export, on one tiny Saltelli sweep."""
 
 import csv
+import json
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
+import jax
+import jax.numpy as jnp
+import numpy as np
 import pytest
 from tests.conftest import write_recipe
 
 from hyperlax import cli
+from hyperlax.algos.common import LANES
+from hyperlax.algos.interface import lane_hparams
+from hyperlax.config import flatten
+from hyperlax.envs import make_env
 from hyperlax.recipes import load_recipe
 from hyperlax.report.build import write_report
 from hyperlax.report.importance import build_study, importances
+from hyperlax.report.evaluate import final_params
 from hyperlax.report.rerun import export_recipe
-from hyperlax.report.sweep_data import SweepData, load_sweep, sample_config, sweep_recipe, varying_keys
+from hyperlax.report.sweep_data import SweepData, load_sweep, row_of, sample_config, sweep_recipe, varying_keys
+from hyperlax.run.executor import lane_key
 from hyperlax.space import Categorical, LogUniform, Uniform, UniformInt, draw_samples
 from hyperlax.space.saltelli import saltelli_size
 
@@ -120,6 +130,34 @@ def test_rerun_trains_chosen_samples_with_fresh_seeds_and_the_report_shows_them(
     assert [d.name for d in (rerun.root / "samples").iterdir()] == ["batch_00000"]
     page = write_report(root).read_text()
     assert "Re-runs with fresh seeds" in page and (root / "report" / "reruns.png").is_file()
+
+
+def test_evaluate_scores_saved_final_policies_and_equals_the_recorded_final_evaluation(sweep, tmp_path):
+    root = copy_of(sweep, tmp_path)
+    assert run_cli("evaluate", str(root), "--sample-id", "3", "--top", "1", "--episodes", "4", "--seed", "5") == 0
+    report = json.loads((root / "reruns" / "evaluate_seed_5.json").read_text())
+    best = max(load_sweep(root).rows, key=lambda r: r["final_return"])["sample_id"]
+    assert [s["sample_id"] for s in report["samples"]] == list(dict.fromkeys([3, best]))
+    assert report["episodes_per_policy"] == 4
+    for sample in report["samples"]:
+        assert all(0 < r <= 500 for r in sample["returns_per_seed"])
+        assert sample["mean_return"] == pytest.approx(np.mean(sample["returns_per_seed"]))
+    # With the key and episodes of the sweep's last evaluation, a saved policy scores its recorded final return.
+    data = load_sweep(root)
+    recipe = sweep_recipe(data)
+    config = sample_config(data, recipe, 3)
+    algo, hp = recipe.algorithm, config["algorithm"]["hyperparam"]
+    segments = algo.make_segments(config, make_env(config["env"]), algo.padded_extents([config]))
+    flat = flatten(config)
+    hparams = lane_hparams(algo, [{k: flat[k] for k in algo.vectorized + algo.paddable}])
+    keys = lane_key(jnp.int32(data.record["settings"]["seed"]), jnp.int32(3), jnp.int32(0))[None]
+    state = jax.vmap(segments.init, axis_name=LANES)(hparams, keys)
+    params = final_params(root / "samples" / row_of(data, 3)["directory"], 3, state["params"])
+    num_updates = config["training"]["total_timesteps"] // (hp["num_envs"] * hp["rollout_length"])
+    eval_keys = jax.vmap(lambda k: jax.random.fold_in(k, num_updates - 1))(state["eval_key"])
+    score = jax.vmap(segments.evaluate, axis_name=LANES)(params, eval_keys)
+    np.testing.assert_allclose(score, data.returns[3][:1, -1], atol=1e-4)
+    assert run_cli("evaluate", str(root), "--sample-id", "3", "--episodes", "0") == 2
 
 
 def test_export_prints_a_recipe_that_loads_as_the_samples_config(sweep, tmp_path, capsys):

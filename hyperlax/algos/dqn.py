@@ -211,13 +211,14 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
         (params, *rest), done, slots = off_policy.segment(
             schedule, state["iteration"], until, iteration_step, (state["params"]["q"], *(state[name] for name in names))
         )
-        score = common.evaluate(
-            env, lambda o: greedy(params, o), jax.random.fold_in(state["eval_key"], done - 1), schedule.num_eval_episodes
-        )
+        score = evaluate_policy({"q": params}, jax.random.fold_in(state["eval_key"], done - 1))
         state = {**state, **dict(zip(names, rest)), "params": {"q": params}, "iteration": done}
         return state, SegmentMetrics(score, done * schedule.steps_per_iteration, slots)
 
-    return Segments(init, advance)
+    def evaluate_policy(params: dict[str, Any], key: jax.Array) -> jax.Array:
+        return common.evaluate(env, lambda o: greedy(params["q"], o), key, schedule.num_eval_episodes)
+
+    return Segments(init, advance, evaluate_policy)
 
 
 ALGORITHM = Algorithm(

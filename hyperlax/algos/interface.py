@@ -47,6 +47,9 @@ class Segments(NamedTuple):
 
     init: Callable[[HParams, jax.Array], Any]
     advance: Callable[[Any, HParams, jax.Array], tuple[Any, SegmentMetrics]]
+    # Optional: `(params, key) -> mean return` of the greedy policy of a state's "params" over the
+    # config's num_eval_episodes episodes, as advance evaluates (the `evaluate` command uses it).
+    evaluate: Callable[[Any, jax.Array], jax.Array] | None = None
 
 
 class Algorithm(NamedTuple):

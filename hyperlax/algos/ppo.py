@@ -443,11 +443,14 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
         count = max_over_lanes(jnp.maximum(target - start, 0))
         params, opt_states, env_state, obs, slots = jax.lax.fori_loop(0, count, update_step, carry)
         done = jnp.maximum(start, target)
-        score = evaluate(env, greedy(params["actor"]), jax.random.fold_in(eval_key, done - 1), shape.num_eval_episodes)
+        score = evaluate_policy(params, jax.random.fold_in(eval_key, done - 1))
         state = {**state, "params": params, "opt_state": opt_states, "env_state": env_state, "obs": obs, "update": done}
         return state, SegmentMetrics(score, done * steps_per_update, slots)
 
-    return Segments(init, advance)
+    def evaluate_policy(params: dict[str, Any], key: jax.Array) -> jax.Array:
+        return evaluate(env, greedy(params["actor"]), key, shape.num_eval_episodes)
+
+    return Segments(init, advance, evaluate_policy)
 
 
 def _categorical_log_prob(logits, action):

@@ -225,13 +225,13 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
             schedule, state["iteration"], until, iteration_step, tuple(state[name] for name in names)
         )
         state = {**state, **dict(zip(names, carry)), "iteration": done}
-        score = common.evaluate(
-            env, lambda o: greedy(state["params"]["actor"], o), jax.random.fold_in(state["eval_key"], done - 1),
-            schedule.num_eval_episodes,
-        )
+        score = evaluate_policy(state["params"], jax.random.fold_in(state["eval_key"], done - 1))
         return state, SegmentMetrics(score, done * schedule.steps_per_iteration, slots)
 
-    return Segments(init, advance)
+    def evaluate_policy(params: dict[str, Any], key: jax.Array) -> jax.Array:
+        return common.evaluate(env, lambda o: greedy(params["actor"], o), key, schedule.num_eval_episodes)
+
+    return Segments(init, advance, evaluate_policy)
 
 
 ALGORITHM = Algorithm(

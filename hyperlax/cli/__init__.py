@@ -2,7 +2,7 @@
 
 - `sweep-hp-samples`: sample a recipe's search space (`sample.py`);
 - `sweep --config FILE | --set ...`: explicit configs from sweep files and value strings (`sweep_file.py`);
-- `report`, `rerun`, `export SWEEP_DIR`: look at and re-run a sweep (`report.py`).
+- `report`, `rerun`, `evaluate`, `export SWEEP_DIR`: look at a sweep, re-run or evaluate its samples (`report.py`).
 
 Exit code 0 when done, 2 for a user error (a message, never a traceback), 130 on Ctrl-C.
 """

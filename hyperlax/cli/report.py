@@ -1,4 +1,4 @@
-"""Command-line options of `report`, `rerun` and `export` (registered in hyperlax.cli)."""
+"""Command-line options of `report`, `rerun`, `evaluate` and `export` (registered in hyperlax.cli)."""
 
 from __future__ import annotations
 
@@ -51,6 +51,26 @@ class Rerun:
 
 
 @dataclasses.dataclass
+class Evaluate:
+    """Evaluate chosen samples' final policies (the parameters each training seed ended with; for PBT the
+    member's own) on fresh greedy episodes, without training; into SWEEP_DIR/reruns/evaluate_seed_<seed>.json."""
+
+    sweep_dir: SweepDir
+    """A sweep directory (<output-root>/<algo>/<env>/)."""
+    sample_id: Annotated[tuple[int, ...], tyro.conf.UseAppendAction] = ()
+    """A finished sample to evaluate; repeatable."""
+    top: int | None = None
+    """Also evaluate the N best finished samples by --metric."""
+    metric: Metric = "final_return"
+    """What ranks the samples for --top."""
+    episodes: int = 64
+    """Greedy episodes per final policy."""
+    seed: int | None = None
+    """Seed of the episodes (default: the sweep's seed + 1)."""
+    log_level: LogLevel = "WARNING"
+
+
+@dataclasses.dataclass
 class Export:
     """Print the configuration of a sample as a recipe file (for --algo-and-network-config PATH)."""
 
@@ -61,10 +81,10 @@ class Export:
     log_level: LogLevel = "WARNING"
 
 
-COMMANDS = {"report": Report, "rerun": Rerun, "export": Export}
+COMMANDS = {"report": Report, "rerun": Rerun, "evaluate": Evaluate, "export": Export}
 
 
-def run_command(args: Report | Rerun | Export, console: Console) -> None:
+def run_command(args: Report | Rerun | Evaluate | Export, console: Console) -> None:
     """Run one of COMMANDS; bad input raises a ValueError naming it."""
     if isinstance(args, Report):
         from hyperlax.report.build import write_report  # matplotlib and Optuna load only here
@@ -81,6 +101,11 @@ def run_command(args: Report | Rerun | Export, console: Console) -> None:
             return
         chosen = choose(args.sweep_dir, list(args.sample_id), args.top, args.metric)
         rerun(args.sweep_dir, chosen, args.num_seeds, args.total_timesteps, args.seed, console)
+    elif isinstance(args, Evaluate):
+        from hyperlax.report.evaluate import evaluate_final
+        from hyperlax.report.rerun import choose
+
+        evaluate_final(args.sweep_dir, choose(args.sweep_dir, list(args.sample_id), args.top, args.metric), args.episodes, args.seed, console)
     else:
         from hyperlax.report.rerun import export_recipe
 

@@ -46,7 +46,7 @@ def choose(root: str | Path, sample_ids: list[int], top: int | None, metric: str
         best = [r for r in ranked(data.rows, metric) if math.isfinite(r[metric])][:top]
         chosen += [r["sample_id"] for r in best if r["sample_id"] not in chosen]
     if not chosen:
-        raise ValueError("name the samples to re-run: --sample-id K (repeatable) and/or --top N")
+        raise ValueError("name the samples: --sample-id K (repeatable) and/or --top N")
     return chosen
 
 
