@@ -34,7 +34,9 @@ picked by two rules, each applied to every method and scored (`by_selection`): `
 final evaluation (the summary's best), and `tail`, the highest mean of the last `--tail` evaluations
 (ties to the whole curve's mean); `--selection` names the one `score` reports. Each pick is re-trained
 alone, so a configuration scores the same whichever method or rule picks it (`score_sem`: the
-standard error over the fresh seeds). `--num-seeds` trains every configuration of every method with
+standard error over the fresh seeds). `final_policy_fresh_episodes` is the pick's final policies (for
+PBT the member's own parameters) on `--policy-episodes` fresh episodes (`evaluate`): what the search
+hands over, not re-trained. `--num-seeds` trains every configuration of every method with
 that many seeds in the search (random and PBT then get ASHA's env steps / (budget x seeds) configurations).
 
     python scripts/bench_search.py [--num-samples 64] [--batch-size 8] [--seeds 5] [--rerun-seeds 8]
@@ -220,6 +222,17 @@ def finalists(sweep: Path, tail: int) -> dict[str, dict]:
     }
 
 
+def final_policy(sweep: Path, sample_id: int, episodes: int, seed: int) -> float:
+    """The sample's final policies (one per search seed; a PBT member's own, inherited weights
+    included) evaluated on `episodes` fresh greedy episodes each (`evaluate`): their mean return."""
+    from rich.console import Console
+
+    from hyperlax.report.evaluate import evaluate_final
+
+    report = evaluate_final(sweep, [sample_id], episodes, seed, Console(stderr=True, quiet=True))
+    return report["samples"][0]["mean_return"]
+
+
 def replay_fresh(sweep: Path, sample_id: int, num_seeds: int, seed: int) -> tuple[float, float]:
     """A PBT sweep's sample's schedule trained as a run of its own with `num_seeds` fresh seeds
     (`rerun.replay_schedule`); its final return (the mean over those seeds of the last evaluation) and
@@ -256,6 +269,9 @@ def run_scheduled(recipe: Path, out: Path, seed: int, num_samples: int, options:
         # its hyperparameters in results.csv (PBT: as sampled) trained from scratch
         pick["config_fresh_seeds"], pick["config_fresh_seeds_sem"] = fresh[pick["sample"]]
         pick["score"], pick["score_sem"] = fresh[pick["sample"]]
+    policies = {i: final_policy(sweep, i, args.policy_episodes, FRESH_SEED + seed) for i in ids}
+    for pick in picks.values():  # the policy the search trained, on fresh episodes (PBT: the member's own)
+        pick["final_policy_fresh_episodes"] = policies[pick["sample"]]
     if pbt:  # PBT's product is a schedule: the pick's, replayed from scratch with the same fresh seeds
         replayed = {i: replay_fresh(sweep, i, args.rerun_seeds, FRESH_SEED + seed) for i in ids}
         for pick in picks.values():
@@ -267,7 +283,8 @@ def run_scheduled(recipe: Path, out: Path, seed: int, num_samples: int, options:
         "env_steps": summary["env_steps"], "best_sample": chosen["sample"],
         "best_final_return_in_search": chosen["last_in_search"],
         "best_config_fresh_seeds": chosen["config_fresh_seeds"],
-        "score": chosen["score"], "score_sem": chosen["score_sem"], "by_selection": picks,
+        "score": chosen["score"], "score_sem": chosen["score_sem"],
+        "final_policy_fresh_episodes": chosen["final_policy_fresh_episodes"], "by_selection": picks,
         "wall_s": round(wall, 1), "compile_count": summary["compile_count"],
     }
     if pbt:
@@ -295,7 +312,10 @@ def scheduler_study(args: argparse.Namespace) -> dict:
                 print(f"seed {seed} {name}: {json.dumps(run)}", file=sys.stderr, flush=True)
                 if name == "asha":
                     full_budget = max(2, round(run["env_steps"] / (args.total_timesteps * args.num_seeds)))
-    figures = ("configurations_tried", "env_steps", "best_final_return_in_search", "best_config_fresh_seeds", "score", "wall_s")
+    figures = (
+        "configurations_tried", "env_steps", "best_final_return_in_search", "best_config_fresh_seeds", "score",
+        "final_policy_fresh_episodes", "wall_s",
+    )
     median = {name: {k: statistics.median(r[k] for r in rs) for k in figures} for name, rs in runs.items()}
     median["pbt"]["best_schedule_fresh_seeds"] = statistics.median(r["best_schedule_fresh_seeds"] for r in runs["pbt"])
     by_selection = {  # every rule's score, per method: medians and per seed
@@ -324,6 +344,9 @@ def scheduler_study(args: argparse.Namespace) -> dict:
             "hyperparameter schedule replayed with those seeds (best_config_fresh_seeds: the hyperparameters results.csv "
             "records for it, which for PBT are that sample's as sampled, not those its final state trained with, "
             "trained from scratch)",
+            "final_policy_fresh_episodes": f"the pick's final policies, one per search seed (PBT: the member's own "
+            f"parameters, inherited weights included), each evaluated on {args.policy_episodes} fresh greedy episodes "
+            f"(`evaluate`, seed {FRESH_SEED} + search seed): the mean return; what the search hands over, not re-trained",
         },
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
         "runs": runs,
@@ -336,6 +359,11 @@ def scheduler_study(args: argparse.Namespace) -> dict:
             "asha_score_at_least_random": median["asha"]["score"] >= median["random"]["score"],
             "pbt_score_at_least_random": median["pbt"]["score"] >= median["random"]["score"],
             "pbt_config_from_scratch_at_least_random": median["pbt"]["best_config_fresh_seeds"] >= median["random"]["score"],
+            "final_policy": {
+                f"{name}_at_least_random": median[name]["final_policy_fresh_episodes"]
+                >= median["random"]["final_policy_fresh_episodes"]
+                for name in ("asha", "hyperband", "pbt")
+            },
             "by_selection": {
                 rule: {
                     "asha_score_at_least_random": scores["asha"]["median"] >= scores["random"]["median"],
@@ -365,6 +393,7 @@ def main() -> None:
     parser.add_argument("--num-seeds", type=int, default=1, help="schedulers: training seeds per configuration in the search")
     parser.add_argument("--selection", choices=SELECTIONS, default="tail", help="schedulers: the finalist rule `score` uses")
     parser.add_argument("--tail", type=int, default=3, help="schedulers: evaluations the 'tail' rule averages")
+    parser.add_argument("--policy-episodes", type=int, default=64, help="schedulers: fresh episodes per final policy")
     args = parser.parse_args()
     if args.study == "schedulers":
         json.dump(scheduler_study(args), sys.stdout, indent=2)
