@@ -170,8 +170,7 @@ def sample(schedule: Schedule, buffer: Transition, iteration: jax.Array, keys: j
     """One batch of `batch_size` transitions per key, drawn uniformly (with replacement) from those
     stored so far: leaves [len(keys), batch_size, ...].
 
-    Drawn before the learning branch, so that the branch takes the batches and not the buffer
-    (XLA copies a conditional's operands)."""
+    Drawn before the learning branch, whose operands are then the batches, not the whole buffer."""
     stored = jnp.minimum((iteration + 1) * schedule.steps_per_iteration, schedule.buffer_size)
     slots = jax.vmap(lambda key: jax.random.randint(key, (schedule.batch_size,), 0, stored))(keys)
     return jax.tree.map(lambda b: b[slots], buffer)
