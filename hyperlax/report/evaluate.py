@@ -79,7 +79,8 @@ def evaluate_final(
     for result in results:
         console.print(
             f"sample {result['sample_id']}: final policies return {result['mean_return']:.2f} over {episodes} fresh "
-            f"episodes each ({len(result['returns_per_seed'])} seeds; recorded final return {result['recorded_final_return']:.2f})"
+            f"episodes each ({len(result['returns_per_seed'])} training seed(s); recorded final return "
+            f"{result['recorded_final_return']:.2f})"
         )
     console.print(f"evaluation: {path}")
     return report
