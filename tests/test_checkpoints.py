@@ -33,9 +33,13 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-def kill_after_checkpoint(steps: int) -> str:
-    """A script that runs the CLI and SIGKILLs itself right after the checkpoint of `steps` segments."""
-    return KILL_AFTER_CHECKPOINT.replace("STEPS", str(steps))
+def kill_after_checkpoint(steps: int, argv: list[str]) -> None:
+    """Run the CLI with `argv` in a subprocess that SIGKILLs itself right after the checkpoint of `steps` segments."""
+    killed = subprocess.run(
+        [sys.executable, "-c", KILL_AFTER_CHECKPOINT.replace("STEPS", str(steps)), *argv],
+        capture_output=True, text=True, env=os.environ,
+    )
+    assert killed.returncode == -9, killed.stderr
 
 
 def sweep_args(recipe: Path, output_root: Path) -> list[str]:
@@ -70,11 +74,7 @@ def uninterrupted(recipe, tmp_path_factory):
 
 
 def test_a_batch_killed_after_its_second_checkpoint_resumes_from_it_bit_for_bit(recipe, uninterrupted, tmp_path):
-    killed = subprocess.run(
-        [sys.executable, "-c", kill_after_checkpoint(2), *sweep_args(recipe, tmp_path)],
-        capture_output=True, text=True, env=os.environ,
-    )
-    assert killed.returncode == -9, killed.stderr
+    kill_after_checkpoint(2, sweep_args(recipe, tmp_path))
     root = sweep_dir(tmp_path, recipe)
     batch = root / "samples" / "batch_00000"
     assert not (batch / "success.txt").exists()
