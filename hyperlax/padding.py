@@ -19,12 +19,13 @@ from typing import Any
 
 from hyperlax.config import flatten
 
-# Measured for PPO on a 2-core CPU (jax 0.10.2) with `python scripts/bench_sweep.py --case mixed`:
-# 6.9 s per compilation; the grouped run (15 units: 269,608 iterations, 9.3M work) trained in 16.7 s
-# and the padded one (one unit: 898,560 iterations, 843M work) in 127.3 s, which these two solve.
-COMPILE_S = 6.9
-ITERATION_S = 59e-6
-WORK_S = 88e-9
+# Measured for PPO on a 2-core CPU (jax 0.10.2) with `python scripts/bench_sweep.py --case mixed`, in
+# one sitting: 33 compilations took 10.5 s each; training took 29.0 s sequential (16 units: 295,216
+# iterations, 9.3M work), 27.5 s grouped (15 units: 269,608, 9.3M), 255 s padded (one unit: 180,000,
+# 146M) and 152 s split by this model into 2 units (126,832, 62M): least squares over the four.
+COMPILE_S = 10.5
+ITERATION_S = 53e-6
+WORK_S = 1.78e-6
 MOST_GROUPS = 128  # more groups of equal paddable values than this: no split is searched (pad together)
 
 

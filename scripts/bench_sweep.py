@@ -15,6 +15,8 @@ batched wall time. Every compilation is cold: the benchmark turns jax's persiste
 off itself (`--compile-cache off` in each mode, whatever the environment sets) and reports
 `compile_cache_hits` (0) to show it. `jaxpr_equations` is the size of the batched plan's step
 (sub-jaxprs included), the program whose compilation the batched mode's `compile_s` times.
+Each mode lists its `units` in run order: lanes, wall and compile seconds, and where the algorithm
+has a padding cost model (PPO) its estimate of the unit's seconds (`hyperlax/padding.py`).
 `--dump-samples PATH` also writes every sample's whole config (and the schedule) as JSON, for
 scripts/bench_rejax.py to run the same samples.
 
@@ -38,6 +40,7 @@ from pathlib import Path
 import jax
 import jax.extend
 
+from hyperlax import padding
 from hyperlax.algos.common import LANES
 from hyperlax.algos.interface import run_in_one_call
 from hyperlax.recipes import load_recipe
@@ -62,10 +65,13 @@ def run_mode(prepared) -> dict:
     """Run every unit of the plan on a fresh executor (so compilation is counted); its figures."""
     executor = make_executor(prepared)
     reset_peak_rss()
-    start = time.perf_counter()
+    start, units = time.perf_counter(), []
     for batch in prepared.plan:
         for unit in batch.units:
-            executor.run_unit(unit, [prepared.samples[i] for i in unit.sample_ids])
+            samples = [prepared.samples[i] for i in unit.sample_ids]
+            began, compile_s = time.perf_counter(), executor.compile_s
+            executor.run_unit(unit, samples)
+            units.append(unit_figures(prepared, samples, time.perf_counter() - began, executor.compile_s - compile_s))
     wall = time.perf_counter() - start
     steps = executor.env_steps
     return {
@@ -78,7 +84,18 @@ def run_mode(prepared) -> dict:
         "compile_s": round(executor.compile_s, 3),
         "wall_s": round(wall, 3),
         "peak_rss_mb": round(peak_rss_mb(), 1),
+        "units": units,
     }
+
+
+def unit_figures(prepared, samples, seconds: float, compile_s: float) -> dict:
+    """One unit's lanes and seconds, with the padding cost model's estimate where the algorithm has one."""
+    figures = {"lanes": len(samples), "wall_s": round(seconds, 3), "compile_s": round(compile_s, 3)}
+    algo = prepared.recipe.algorithm
+    if algo.unit_cost is not None:
+        estimate = padding.seconds(algo, [config_for(prepared.base_config, sample) for sample in samples])
+        figures["estimated_s"] = round(estimate - (padding.COMPILE_S if compile_s == 0 else 0), 1)
+    return figures
 
 
 def count_equations(jaxpr) -> int:

@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from hyperlax.algos.common import LANES, milestones
 from hyperlax.config import flatten
@@ -72,8 +73,8 @@ class Algorithm(NamedTuple):
 
 def lane_hparams(algorithm: Algorithm, flat_configs: Sequence[dict[str, Any]]) -> HParams:
     """The traced hyperparameters of lanes given as flat configs: float32 and int32 arrays [lanes]."""
-    hparams = {k: jnp.asarray([c[k] for c in flat_configs], jnp.float32) for k in algorithm.vectorized}
-    hparams.update({k: jnp.asarray([c[k] for c in flat_configs], jnp.int32) for k in algorithm.paddable})
+    hparams = {k: np.asarray([c[k] for c in flat_configs], np.float32) for k in algorithm.vectorized}
+    hparams.update({k: np.asarray([c[k] for c in flat_configs], np.int32) for k in algorithm.paddable})
     return hparams
 
 

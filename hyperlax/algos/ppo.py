@@ -124,13 +124,23 @@ def padded_extents(configs: Sequence[dict[str, Any]]) -> dict[str, int]:
 
 def unit_cost(configs: Sequence[dict[str, Any]], extents: dict[str, int]) -> tuple[float, float]:
     """Loop iterations and work (env steps and sampled gradients, over its lanes) of a unit of
-    `configs` at `extents`: it runs the most updates any lane needs, each a rollout of
-    rollout_length env steps and update_epochs x num_minibatches minibatches of chunked gradients."""
+    `configs` at `extents`. Each update runs a rollout as long as the longest among the lanes still
+    training and their most epochs x minibatches x chunks of chunk_size gradients, every lane
+    computing at num_envs; a lane trains until it has done its own updates."""
     total = checks.training(configs[0]).total_timesteps
-    updates = max(total // (lane.num_envs * lane.rollout_length) for lane in map(lane_sizes, configs))
-    chunks = -(-extents["minibatch_size"] // extents["chunk_size"]) * extents["update_epochs"] * extents["num_minibatches"]
-    iterations = updates * (extents["rollout_length"] + chunks)
-    work = len(configs) * updates * (extents["rollout_length"] * extents["num_envs"] + chunks * extents["chunk_size"])
+    needs = sorted((total // (lane.num_envs * lane.rollout_length), lane) for lane in map(lane_sizes, configs))
+    chunk = extents["chunk_size"]
+    iterations = work = done = 0
+    for k, (updates, _) in enumerate(needs):
+        training = [lane for _, lane in needs[k:]]
+        rollout = max(lane.rollout_length for lane in training)
+        chunks = (
+            max(lane.update_epochs for lane in training) * max(lane.num_minibatches for lane in training)
+            * max(-(-lane.num_envs * lane.rollout_length // lane.num_minibatches // chunk) for lane in training)
+        )
+        iterations += (updates - done) * (rollout + chunks)
+        work += (updates - done) * len(configs) * (rollout * extents["num_envs"] + chunks * chunk)
+        done = updates
     return float(iterations), float(work)
 
 

@@ -48,6 +48,11 @@ def lane_key(seed: jax.Array, sample_id: jax.Array, seed_index: jax.Array) -> ja
     return jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(seed), sample_id), seed_index)
 
 
+# Compiled once per shape: applied op by op, these would compile a small program per operation.
+lane_keys = jax.jit(jax.vmap(lane_key, in_axes=(None, 0, 0)))
+take_lanes = jax.jit(lambda tree, lanes: jax.tree.map(lambda x: x[lanes], tree))
+
+
 def config_for(base_config: dict[str, Any], sample: dict[str, Any]) -> dict[str, Any]:
     """The nested config of one sample: the recipe defaults with its values set."""
     return merge(base_config, unflatten(sample))
@@ -153,9 +158,9 @@ class Executor:
 
     def _keys(self, sample_ids: Sequence[int]) -> jax.Array:
         """The keys of the lanes of the given samples (num_seeds lanes each)."""
-        ids = jnp.repeat(jnp.asarray(sample_ids, jnp.int32), self.num_seeds)
-        seed_indices = jnp.tile(jnp.arange(self.num_seeds), len(sample_ids))
-        return jax.vmap(lane_key, in_axes=(None, 0, 0))(jnp.int32(self.seed), ids, seed_indices)
+        ids = np.repeat(np.asarray(sample_ids, np.int32), self.num_seeds)
+        seed_indices = np.tile(np.arange(self.num_seeds, dtype=np.int32), len(sample_ids))
+        return lane_keys(np.int32(self.seed), ids, seed_indices)
 
     def forget(self, structure: str) -> None:
         """Drop the structure's compiled functions (its extents changed)."""
@@ -280,7 +285,7 @@ class Executor:
         rule = copy.deepcopy(self.scheduler.rule)  # each unit decides over its own samples only
         settled = 0  # env steps (over seeds) of the unit's budget taken or given up by a stop
         if restored is None:  # every lane starts fresh (init inside the first step)
-            state = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+            state = jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), shapes)
             record, done = checkpoint.Record.empty(len(samples) * seeds, len(self.milestones)), 0
             if self.scheduler.pbt is not None:
                 lineage = self._lineage_start(unit, samples, hparams)
@@ -335,7 +340,7 @@ class Executor:
             budget, ending, curves = self._decide(pool, record, reached, rule)
             for sample, slot, status in ending:  # keep their final state and report them before their slots move on
                 finals[sample] = jax.device_get(
-                    jax.tree.map(lambda x: x[lanes_of(slot)], (state["params"], state.get("opt_state")))
+                    take_lanes((state["params"], state.get("opt_state")), lanes_of(slot))
                 )
                 if hooks.on_end is not None:
                     hooks.on_end(ids[sample], status, curves[sample])
