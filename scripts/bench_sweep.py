@@ -76,6 +76,7 @@ def run_mode(prepared) -> dict:
     steps = executor.env_steps
     return {
         "num_batches": len(prepared.plan),
+        "devices": executor.sharding.count,
         "padding_fraction": round(1.0 - steps / executor.slots, 4),
         "env_steps_per_s": round(steps / (wall - executor.compile_s), 1),
         "end_to_end_env_steps_per_s": round(steps / wall, 1),
