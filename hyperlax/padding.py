@@ -1,7 +1,7 @@
 """Which samples of one structure share a padded unit: a cost model of compile time against padded work.
 
 Padding samples with different paddable values into one unit compiles once, but its program runs
-the loops of the largest values and the most updates any lane needs, and every lane computes at the
+each loop as long as the longest lane still training needs it, and every lane computes at the
 unit's extents. Grouping them by their values wastes nothing but compiles once per group. The
 model prices a unit in seconds: COMPILE_S per compilation, ITERATION_S per loop iteration of its
 program and WORK_S per unit of its lanes' work (env steps and sampled gradients), with the
@@ -22,7 +22,7 @@ from hyperlax.config import flatten
 # Measured for PPO on a 2-core CPU (jax 0.10.2) with `python scripts/bench_sweep.py --case mixed`, in
 # one sitting: 33 compilations took 10.5 s each; training took 29.0 s sequential (16 units: 295,216
 # iterations, 9.3M work), 27.5 s grouped (15 units: 269,608, 9.3M), 255 s padded (one unit: 180,000,
-# 146M) and 152 s split by this model into 2 units (126,832, 62M): least squares over the four.
+# 146M) and 152 s as the previous model split it, into 2 units (126,832, 62M): least squares over the four.
 COMPILE_S = 10.5
 ITERATION_S = 53e-6
 WORK_S = 1.78e-6
