@@ -130,17 +130,15 @@ def unit_cost(configs: Sequence[dict[str, Any]], extents: dict[str, int]) -> tup
     total = checks.training(configs[0]).total_timesteps
     needs = sorted((total // (lane.num_envs * lane.rollout_length), lane) for lane in map(lane_sizes, configs))
     chunk = extents["chunk_size"]
-    iterations = work = done = 0
-    for k, (updates, _) in enumerate(needs):
-        training = [lane for _, lane in needs[k:]]
-        rollout = max(lane.rollout_length for lane in training)
-        chunks = (
-            max(lane.update_epochs for lane in training) * max(lane.num_minibatches for lane in training)
-            * max(-(-lane.num_envs * lane.rollout_length // lane.num_minibatches // chunk) for lane in training)
-        )
-        iterations += (updates - done) * (rollout + chunks)
-        work += (updates - done) * len(configs) * (rollout * extents["num_envs"] + chunks * chunk)
-        done = updates
+    iterations = work = rollout = epochs = minibatches = chunks = 0
+    for k in reversed(range(len(needs))):  # the lanes from needs[k] on train from the update before it to its own
+        updates, lane = needs[k]
+        rollout, epochs = max(rollout, lane.rollout_length), max(epochs, lane.update_epochs)
+        minibatches = max(minibatches, lane.num_minibatches)
+        chunks = max(chunks, -(-(lane.num_envs * lane.rollout_length // lane.num_minibatches) // chunk))
+        span = updates - (needs[k - 1][0] if k else 0)
+        iterations += span * (rollout + epochs * minibatches * chunks)
+        work += span * len(configs) * (rollout * extents["num_envs"] + epochs * minibatches * chunks * chunk)
     return float(iterations), float(work)
 
 

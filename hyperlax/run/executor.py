@@ -147,7 +147,7 @@ class Executor:
     def _hparams(self, samples: Sequence[dict[str, Any]]) -> dict[str, np.ndarray]:
         """Each sample's traced hyperparameters: numpy arrays [samples] by key."""
         configs = [flatten(config_for(self.base_config, sample)) for sample in samples]
-        return jax.tree.map(np.asarray, lane_hparams(self.algo, configs))
+        return lane_hparams(self.algo, configs)
 
     def inputs(self, samples: Sequence[dict[str, Any]], sample_ids: Sequence[int], lanes: int):
         """Per lane: traced hyperparameters and keys of a unit's first step (lanes past the samples
