@@ -7,22 +7,22 @@ Prints one JSON object. Samples are Sobol draws of the recipe's search space res
 - mixed ("M16", PPO): the floats and the paddable integers (rollout_length, num_envs,
   update_epochs, num_minibatches; one architecture); run sequential, grouped (one batch per
   paddable combination) and padded (one batch, masked lanes).
-With `--devices 2,4,...` the batched plan also runs with its lanes sharded over that many local
-devices (mode `batched_on_<N>_devices`; on a CPU, force host devices with
-XLA_FLAGS=--xla_force_host_platform_device_count=N). `segment_loop` compares the batched unit run segment by segment (the executor) with the same unit
-in one compiled call, both compiled beforehand: what the segment loop costs, as a share of the
-batched wall time. Every compilation is cold: the benchmark turns jax's persistent compilation cache
+Every mode shards a unit's lanes over the local devices (hyperlax's default `--devices all`; on a
+CPU one device per core); with `--devices 1,2,...` the batched plan also runs on that many devices
+(mode `batched_on_<N>_devices`). `segment_loop` compares the batched unit run segment by segment
+(the executor) with the same unit in one compiled call, both compiled beforehand: what the segment
+loop costs, as a share of the batched wall time. Every compilation is cold: the benchmark turns jax's persistent compilation cache
 off itself (`--compile-cache off` in each mode, whatever the environment sets) and reports
 `compile_cache_hits` (0) to show it. `jaxpr_equations` is the size of the batched plan's step
 (sub-jaxprs included), the program whose compilation the batched mode's `compile_s` times.
-Each mode lists its `units` in run order: lanes, wall and compile seconds, and where the algorithm
+Each mode lists its `units` in run order: lanes, devices, wall and compile seconds, and where the algorithm
 has a padding cost model (PPO) its estimate of the unit's seconds (`hyperlax/padding.py`).
 `--dump-samples PATH` also writes every sample's whole config (and the schedule) as JSON, for
 scripts/bench_rejax.py to run the same samples.
 
     python scripts/bench_sweep.py [--algo ppo_mlp|dqn_mlp|sac_mlp] [--case same-shape|mixed]
                                   [--num-samples 16] [--total-timesteps 100000] [--env gymnax.cartpole]
-                                  [--devices 2,4] [--dump-samples PATH] [--skip-segment-loop]
+                                  [--devices 1,2] [--dump-samples PATH] [--skip-segment-loop]
 """
 
 from __future__ import annotations
@@ -71,12 +71,13 @@ def run_mode(prepared) -> dict:
             samples = [prepared.samples[i] for i in unit.sample_ids]
             began, compile_s = time.perf_counter(), executor.compile_s
             executor.run_unit(unit, samples)
-            units.append(unit_figures(prepared, samples, time.perf_counter() - began, executor.compile_s - compile_s))
+            seconds, compile_s = time.perf_counter() - began, executor.compile_s - compile_s
+            units.append(unit_figures(prepared, samples, seconds, compile_s, executor.sharding(unit).count))
     wall = time.perf_counter() - start
     steps = executor.env_steps
     return {
         "num_batches": len(prepared.plan),
-        "devices": executor.sharding.count,
+        "devices": max(unit["devices"] for unit in units),
         "padding_fraction": round(1.0 - steps / executor.slots, 4),
         "env_steps_per_s": round(steps / (wall - executor.compile_s), 1),
         "end_to_end_env_steps_per_s": round(steps / wall, 1),
@@ -89,9 +90,9 @@ def run_mode(prepared) -> dict:
     }
 
 
-def unit_figures(prepared, samples, seconds: float, compile_s: float) -> dict:
-    """One unit's lanes and seconds, with the padding cost model's estimate where the algorithm has one."""
-    figures = {"lanes": len(samples), "wall_s": round(seconds, 3), "compile_s": round(compile_s, 3)}
+def unit_figures(prepared, samples, seconds: float, compile_s: float, devices: int) -> dict:
+    """One unit's lanes, devices and seconds, with the padding cost model's estimate where the algorithm has one."""
+    figures = {"lanes": len(samples), "devices": devices, "wall_s": round(seconds, 3), "compile_s": round(compile_s, 3)}
     algo = prepared.recipe.algorithm
     if algo.unit_cost is not None:
         estimate = padding.seconds(algo, [config_for(prepared.base_config, sample) for sample in samples])
@@ -126,8 +127,9 @@ def dump_samples(path: str, prepared, env: str) -> None:
 
 def segment_loop_cost(prepared, batched_wall_s: float, repeats: int = 2) -> dict:
     """The executor's segment loop against one call of init and every advance, on the batched
-    plan's first unit (compiled beforehand; the fastest of `repeats` alternating runs of each)."""
-    executor = make_executor(prepared)
+    plan's first unit on one device (compiled beforehand; the fastest of `repeats` alternating runs
+    of each)."""
+    executor = make_executor(dataclasses.replace(prepared, settings=dataclasses.replace(prepared.settings, devices=1)))
     unit = prepared.plan[0].units[0]
     samples = [prepared.samples[i] for i in unit.sample_ids]
     hparams, keys = executor.inputs(samples, unit.sample_ids, unit.lanes)
@@ -163,7 +165,7 @@ def main() -> None:
     parser.add_argument("--env", default=None, help="default: gymnax.pendulum for SAC, else gymnax.cartpole")
     parser.add_argument("--num-evaluations", type=int, default=None, help="default: the recipe's")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--devices", default="", help="device counts to shard the batched plan over, e.g. 2,4")
+    parser.add_argument("--devices", default="", help="device counts to also run the batched plan on, e.g. 1,2")
     parser.add_argument("--skip-segment-loop", action="store_true", help="leave out the segment_loop figure")
     parser.add_argument("--dump-samples", default="", help="write every sample's config here (JSON) and go on")
     parser.add_argument("--modes", default="", help="run only these modes, e.g. padded,auto (default: every mode)")

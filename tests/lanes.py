@@ -107,7 +107,8 @@ class PaddedRun(NamedTuple):
 
 def padded_and_solo(recipe_path, samples: list[dict[str, Any]], total_timesteps: int, num_evaluations: int) -> PaddedRun:
     recipe = load_recipe(str(recipe_path), "gymnax.cartpole")
-    common = {"total_timesteps": total_timesteps, "num_evaluations": num_evaluations}
+    # one device: the padded unit is one program, whose work the tests count (test_devices shards)
+    common = {"total_timesteps": total_timesteps, "num_evaluations": num_evaluations, "devices": 1}
     batched = prepare(recipe, samples, Settings(hparam_batch_size=len(samples), padding="together", **common), {})
     solo = prepare(recipe, samples, Settings(sequential=True, **common), {})
     (unit,) = batched.plan[0].units

@@ -1,5 +1,6 @@
 """The lane axis sharded over local devices (`--devices`): four host devices, forced in a subprocess
-(XLA_FLAGS must be set before jax starts), give the single-device run's results."""
+(XLA_FLAGS must be set before jax starts), give the single-device run's results; a unit takes no
+more devices than it has lanes."""
 
 import csv
 import json
@@ -12,7 +13,7 @@ import numpy as np
 
 from hyperlax.cli import main
 from hyperlax.run import memory
-from hyperlax.run.devices import padded_lanes
+from hyperlax.run.devices import LaneSharding, padded_lanes
 from tests.conftest import write_recipe
 
 
@@ -20,6 +21,8 @@ def test_lanes_are_padded_to_split_evenly_and_auto_batches_fit_every_device():
     assert [padded_lanes(lanes, 1, 4) for lanes in (1, 3, 4, 5)] == [4, 4, 4, 8]
     assert padded_lanes(3, 2, 4) == 4 and padded_lanes(3, 4, 4) == 3 and padded_lanes(3, 6, 4) == 4
     assert padded_lanes(3, 1, 1) == 3
+    local = jax.local_devices()  # hyperlax made one CPU device per core
+    assert LaneSharding.for_lanes(local, 1).count == 1 and LaneSharding.for_lanes(local, 64).count == len(local)
     # 5 lanes fit each device: 20 over four of them; with 3 seeds, 4 samples (12 lanes, 3 per device)
     assert memory.auto_batch_size(bytes_per_lane=100, num_seeds=1, num_samples=64, available=1000, devices=4) == 20
     assert memory.auto_batch_size(bytes_per_lane=100, num_seeds=3, num_samples=64, available=1000, devices=4) == 4
@@ -35,8 +38,8 @@ def rows(root):
 def test_a_sweep_sharded_over_four_devices_equals_it_on_one(tmp_path):
     recipe = write_recipe(tmp_path)
     args = ["sweep-hp-samples", "--algo-and-network-config", str(recipe), "--env-config", "gymnax.cartpole",
-            "--num-samples", "3", "--hparam-batch-size", "3", "--total-timesteps", "256", "--num-evaluations", "1"]
-    assert main([*args, "--output-root", str(tmp_path / "one")]) == 0
+            "--num-samples", "5", "--hparam-batch-size", "5", "--total-timesteps", "256", "--num-evaluations", "1"]
+    assert main([*args, "--devices", "1", "--output-root", str(tmp_path / "one")]) == 0
     env = {**os.environ, "XLA_FLAGS": f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count=4"}
     sharded = subprocess.run(
         [sys.executable, "-m", "hyperlax.cli", *args, "--devices", "all", "--output-root", str(tmp_path / "four")],
@@ -45,11 +48,11 @@ def test_a_sweep_sharded_over_four_devices_equals_it_on_one(tmp_path):
     assert sharded.returncode == 0, sharded.stderr[-3000:]
 
     one, four = (tmp_path / name / "tiny_ppo" / "gymnax_cartpole" for name in ("one", "four"))
-    assert rows(four) == rows(one) and len(rows(one)) == 3
+    assert rows(four) == rows(one) and len(rows(one)) == 5
     batch = "samples/batch_00000"
     info = [json.loads((root / batch / "info.json").read_text()) for root in (one, four)]
     assert [i["devices"] for i in info] == [1, 4]
-    assert info[1]["padding_fraction"] == 0.25  # 3 lanes padded to 4, one per device
+    assert info[1]["padding_fraction"] == 0.375  # 5 lanes padded to 8, two per device
     with np.load(one / batch / "params.npz") as a, np.load(four / batch / "params.npz") as b:
         assert sorted(a.files) == sorted(b.files)
         for name in a.files:

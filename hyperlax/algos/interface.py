@@ -12,8 +12,9 @@ gives `Segments(init, advance)` for one structure, where
   that starts at 0 while the others go on, and an idle lane's `until` is 0. A loop over the
   lanes' updates runs the most any lane needs (`max_over_lanes`) and leaves the others untouched.
 
-Both run under `jax.vmap(..., axis_name=LANES)`; `hparams` maps each vectorized key to a traced
-float32 scalar and each paddable key to a traced int32 scalar. The evaluation milestones are the
+`advance` runs under `jax.vmap(..., axis_name=LANES)`; `init` makes one lane on its own (the
+executor runs it lane by lane), so it takes no bounds over the lanes. `hparams` maps each
+vectorized key to a traced float32 scalar and each paddable key to a traced int32 scalar. The evaluation milestones are the
 segment boundaries, so a run is `init` then one `advance` per milestone, whether in one call
 (`run_in_one_call`) or in many (the executor's loop).
 """

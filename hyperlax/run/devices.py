@@ -1,7 +1,8 @@
 """The local devices a sweep runs on, and a unit's lane axis sharded over them.
 
-`--devices all|N` takes the first N local devices of the default backend. A unit's lanes
-(samples x seeds) are split evenly over them with `jax.shard_map`: each device runs the unit's
+`--devices all|N` takes the first N local devices of the default backend (all by default; on a CPU,
+hyperlax/__init__.py makes one CPU device per core). A unit's lanes (samples x seeds) are split
+evenly over as many of them as it has lanes with `jax.shard_map`: each device runs the unit's
 vmapped step on its own lanes, so the work that only some lanes need (`lax.pmax` over the lanes)
 is decided per device, and a lane computes what it computes on one device. The lane count is
 padded up until it divides evenly; padded lanes repeat the last sample and are dropped, like
@@ -49,6 +50,11 @@ class LaneSharding:
     def __init__(self, devices: Sequence[jax.Device]):
         self.devices = list(devices)
         self.mesh = Mesh(np.asarray(self.devices), (AXIS,))
+
+    @classmethod
+    def for_lanes(cls, devices: Sequence[jax.Device], lanes: int) -> LaneSharding:
+        """Over the first of `devices`, no more of them than there are `lanes`."""
+        return cls(devices[: max(1, min(len(devices), lanes))])
 
     @property
     def count(self) -> int:

@@ -28,7 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from hyperlax.algos.common import LANES, any_lane, milestones, select
+from hyperlax.algos.common import LANES, milestones, select
 from hyperlax.algos.interface import Algorithm, Segments, lane_hparams
 from hyperlax.config import flatten, merge, unflatten
 from hyperlax.envs import EnvSpec
@@ -126,12 +126,12 @@ class Executor:
     ):
         """`extents` maps each unit structure to the array sizes it compiles with; every
         `checkpoint_every` segments (0: never) a unit's lanes are saved under its batch directory,
-        tagged with the sweep's `fingerprint`; the lanes are sharded over `devices` (default: the
-        first local device)."""
+        tagged with the sweep's `fingerprint`; a unit's lanes are sharded over as many of `devices`
+        (default: the first local device) as it has lanes."""
         self.algo, self.base_config, self.env = algo, base_config, env
         self.num_seeds, self.seed, self.extents = num_seeds, seed, extents
         self.checkpoint_every, self.fingerprint = checkpoint_every, fingerprint
-        self.sharding = LaneSharding(devices or jax.local_devices()[:1])
+        self.devices = list(devices) or jax.local_devices()[:1]
         training = base_config["training"]
         self.milestones = milestones(training["total_timesteps"], training["num_evaluations"])
         self.scheduler = scheduler
@@ -166,23 +166,28 @@ class Executor:
         """Drop the structure's compiled functions (its extents changed)."""
         self.compiled = {key: value for key, value in self.compiled.items() if key[0] != structure}
 
+    def sharding(self, unit: Unit) -> LaneSharding:
+        """The devices the unit's lanes are sharded over: as many as it has lanes, at most all."""
+        return LaneSharding.for_lanes(self.devices, unit.lanes * self.num_seeds)
+
     def _compile(self, unit: Unit, config: dict[str, Any], hparams, keys) -> tuple[Any, Any]:
         """The unit's compiled step and the shapes of its lanes' state."""
         key = (unit.structure, unit.lanes)
         if key not in self.compiled:
+            sharding = self.sharding(unit)
             extents = self.extents[unit.structure]
             if self.algo.lane_bytes is not None:
-                per_device = keys.shape[0] // self.sharding.count * self.algo.lane_bytes(config, self.env, extents)
+                per_device = keys.shape[0] // sharding.count * self.algo.lane_bytes(config, self.env, extents)
                 log.info(
                     "compiling for %d lanes x %d seeds on %d device(s), memory estimate %.0f MiB per device",
-                    keys.shape[0] // self.num_seeds, self.num_seeds, self.sharding.count, per_device / MiB,
+                    keys.shape[0] // self.num_seeds, self.num_seeds, sharding.count, per_device / MiB,
                 )
             segments = self.algo.make_segments(config, self.env, extents)
             shapes = jax.eval_shape(jax.vmap(segments.init, axis_name=LANES), hparams, keys)
             lanes = keys.shape[:1]
             fresh, until, source = (jax.ShapeDtypeStruct(lanes, dtype) for dtype in (jnp.bool_, jnp.int32, jnp.int32))
             start, hits = time.perf_counter(), compile_cache.hits()
-            compiled = self.sharding.jit(lane_step(segments)).lower(shapes, hparams, keys, fresh, until, source).compile()
+            compiled = sharding.jit(lane_step(segments)).lower(shapes, hparams, keys, fresh, until, source).compile()
             self.compile_s += time.perf_counter() - start
             self.compile_count += 1
             self.compile_cache_hits += int(compile_cache.hits() > hits)
@@ -245,7 +250,7 @@ class Executor:
 
     def _run(self, unit: Unit, samples, directory: Path | None, hooks: Hooks) -> UnitResult:
         seeds = self.num_seeds
-        slots = padded_lanes(unit.lanes, seeds, self.sharding.count)  # slots of seeds lanes each
+        slots = padded_lanes(unit.lanes, seeds, self.sharding(unit).count)  # slots of seeds lanes each
         ids, samples = list(unit.sample_ids), list(samples)  # a pool's grow as it takes on further samples
         table = self._hparams(samples)  # per sample
         record = None
@@ -456,17 +461,21 @@ class Executor:
 def lane_step(segments: Segments) -> Callable:
     """The unit's step `(state, hparams, keys, fresh, until) -> (state, metrics, finite)` over lanes:
     lanes marked fresh start anew from `init`, then every lane advances to its own `until` env steps
-    (`LaneSharding.jit` adds PBT's copies of lane states in front)."""
+    (`LaneSharding.jit` adds PBT's copies of lane states in front).
 
-    def one_lane(state, hparams, key, fresh, until):
-        state = jax.lax.cond(
-            any_lane(fresh), lambda: select(fresh, segments.init(hparams, key), state), lambda: state
-        )
+    `init` runs lane by lane (`lax.map`), not vmapped: a batched LAPACK call (the QR of an orthogonal
+    init) deadlocks jaxlib 0.10's CPU thread pool when several CPU devices run it at once."""
+
+    def advance(state, hparams, until):
         state, metrics = segments.advance(state, hparams, until)
         return state, metrics, all_finite(state["params"]) & jnp.isfinite(metrics.episode_return)
 
     def step(state, hparams, keys, fresh, until):
-        return jax.vmap(one_lane, axis_name=LANES)(state, hparams, keys, fresh, until)
+        state = jax.lax.cond(
+            jnp.any(fresh), lambda: select(fresh, jax.lax.map(lambda a: segments.init(*a), (hparams, keys)), state),
+            lambda: state,
+        )
+        return jax.vmap(advance, axis_name=LANES)(state, hparams, until)
 
     return step
 

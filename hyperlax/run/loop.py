@@ -101,8 +101,9 @@ class Settings:
     resample_probability: float = _option(0.25, "PBT: probability of redrawing a value from its distribution instead of perturbing it.")
     perturbation_factors: tuple[float, ...] = _option((1.2, 0.8), "PBT: factors a perturbed value is multiplied by, one drawn at random.")
     devices: int | Literal["all"] = _option(
-        1, "Local devices (GPUs, or CPU devices) that each batch's lanes are sharded over: a number, or all; lane "
-        "counts are padded to split evenly, results do not change. With --ray: the GPUs each batch's task asks for."
+        "all", "Local devices (GPUs, or CPU devices: one per core) that a unit's lanes are sharded over, at most "
+        "one per lane: a number, or all; lane counts are padded to split evenly, results do not change. With "
+        "--ray: the GPUs each batch's task asks for (all: 1)."
     )
     ray: str = _option(
         "off", "Run each batch as a Ray task: auto (a running cluster), local (start one here), a cluster "
@@ -159,9 +160,11 @@ def _base_config(recipe: Recipe, settings: Settings) -> dict[str, Any]:
         raise ValueError(f"--hparam-batch-size must be a positive integer or 'auto', got {settings.hparam_batch_size!r}")
     if settings.ray == "off":
         devices.resolve(settings.devices)
-    elif isinstance(settings.devices, bool) or not isinstance(settings.devices, int) or settings.devices < 1:
+    elif settings.devices != "all" and (
+        isinstance(settings.devices, bool) or not isinstance(settings.devices, int) or settings.devices < 1
+    ):
         raise ValueError(
-            f"--devices with --ray is the number of GPUs each batch's task asks for: a positive integer, got "
+            f"--devices with --ray is the number of GPUs each batch's task asks for: a positive integer or all, got "
             f"{settings.devices!r}"
         )
     return merge(recipe.base_config, {"training": overrides})
@@ -739,7 +742,10 @@ def run_batch(
     for unit in batch.units:
         result = executor.run_unit(unit, [samples[i] for i in unit.sample_ids], directory, hooks)
         sample_ids.extend(result.sample_ids)
-        units.append({"sample_ids": result.sample_ids, "lanes": unit.lanes, "extents": executor.extents[unit.structure]})
+        units.append({
+            "sample_ids": result.sample_ids, "lanes": unit.lanes, "extents": executor.extents[unit.structure],
+            "devices": executor.sharding(unit).count,
+        })
         returns.append(result.output.returns)
         status.extend(result.output.status)
         steps.extend(int(s.sum()) for s in result.output.env_steps)
@@ -752,7 +758,7 @@ def run_batch(
         "compiles": executor.compile_count - compiles,
         "env_steps": executor.env_steps - env_steps,
         "padding_fraction": round(1.0 - (executor.env_steps - env_steps) / (executor.slots - slots), 4),
-        "devices": executor.sharding.count,
+        "devices": max(u["devices"] for u in units),
         "status": {str(i): s for i, s in zip(sample_ids, status)},
         "env_steps_per_sample": {str(i): s for i, s in zip(sample_ids, steps)},
         "units": units,

@@ -1,10 +1,10 @@
 """Batches as Ray tasks (`--ray ADDRESS`): the driver schedules them, the workers train and write them.
 
-Each unfinished batch of the plan becomes one task that asks for `--devices` GPUs where the cluster
-has GPUs, else for one CPU. A task builds an executor for the sweep on its worker's devices (a CPU
-worker keeps it for its next batch of the same sweep, a GPU task gets a fresh process; workers
-share compiled programs through the persistent JAX cache when JAX_COMPILATION_CACHE_DIR is set,
-which the driver passes on to them), discards what an earlier attempt left half-written (keeping
+Each unfinished batch of the plan becomes one task that asks for `--devices` GPUs (all: 1) where the
+cluster has GPUs, else for one CPU. A task builds an executor for the sweep on its worker's devices
+(its GPUs, or one CPU device; a CPU worker keeps it for its next batch of the same sweep, a GPU task
+gets a fresh process; workers share compiled programs through the persistent JAX cache when
+JAX_COMPILATION_CACHE_DIR is set, which the driver passes on to them), discards what an earlier attempt left half-written (keeping
 its checkpoint), trains the batch and writes its directory itself, success.txt last: the output
 root must be on a filesystem that every node shares. A task lost with its worker or node is
 retried (RETRIES times), from the batch's checkpoint; an attempt lost after writing success.txt is
@@ -102,22 +102,29 @@ def connected(address: str) -> Iterator[None]:
 
 
 def resources(settings: Settings) -> dict[str, int]:
-    """What each task asks for: --devices GPUs on a cluster with GPUs, else one CPU."""
+    """What each task asks for: --devices GPUs (all: 1) on a cluster with GPUs, else one CPU."""
     gpus = [node["Resources"].get("GPU", 0) for node in ray.nodes() if node["Alive"]]
+    wanted = 1 if settings.devices == "all" else settings.devices
     if not any(gpus):
-        if settings.devices > 1:
-            log.warning("the Ray cluster has no GPUs: a batch runs on one CPU; --devices %d is not used", settings.devices)
+        if wanted > 1:
+            log.warning("the Ray cluster has no GPUs: a batch runs on one CPU; --devices %d is not used", wanted)
         return {"num_cpus": 1}
-    if settings.devices > max(gpus):
+    if wanted > max(gpus):
         raise SweepError(
-            f"--devices {settings.devices}: each batch's task would ask for {settings.devices} GPUs, but no node "
+            f"--devices {wanted}: each batch's task would ask for {wanted} GPUs, but no node "
             f"of the Ray cluster has more than {max(gpus):g}; ask for at most that many"
         )
-    return {"num_gpus": settings.devices}
+    return {"num_gpus": wanted}
+
+
+def task_devices() -> list[jax.Device]:
+    """The devices of this worker's task: its GPUs, or one CPU device (a CPU task has one core)."""
+    devices = jax.local_devices()
+    return devices[:1] if devices[0].platform == "cpu" else devices
 
 
 def _free_memory() -> tuple[int, int]:
-    devices = jax.local_devices()
+    devices = task_devices()
     return memory.available_bytes(devices), len(devices)
 
 
@@ -137,7 +144,7 @@ def _executor(job: Job) -> Executor:
         _executors[job.fingerprint] = Executor(
             load_algorithm(config["algorithm"]["name"], Path(job.recipe_folder)), config, make_env(config["env"]),
             settings.num_seeds, settings.seed, job.extents, settings.checkpoint_every, job.fingerprint,
-            job.scheduler, jax.local_devices(),
+            job.scheduler, task_devices(),
         )
     return _executors[job.fingerprint]
 
