@@ -10,13 +10,14 @@ Prints one JSON object. Samples are Sobol draws of the recipe's search space res
 Every mode shards a unit's lanes over the local devices (hyperlax's default `--devices all`; on a
 CPU one device per core); with `--devices 1,2,...` the batched plan also runs on that many devices
 (mode `batched_on_<N>_devices`). `segment_loop` compares the batched unit run segment by segment
-(the executor) with the same unit in one compiled call, both compiled beforehand: what the segment
-loop costs, as a share of the batched wall time. Every compilation is cold: the benchmark turns jax's persistent compilation cache
-off itself (`--compile-cache off` in each mode, whatever the environment sets) and reports
-`compile_cache_hits` (0) to show it. `jaxpr_equations` is the size of the batched plan's step
-(sub-jaxprs included), the program whose compilation the batched mode's `compile_s` times.
-Each mode lists its `units` in run order: lanes, devices, wall and compile seconds, and where the algorithm
-has a padding cost model (PPO) its estimate of the unit's seconds (`hyperlax/padding.py`).
+(the executor) with the same unit in one compiled call, both compiled beforehand on one device:
+what the segment loop costs, as a share of the batched wall time. Every compilation is cold: the
+benchmark turns jax's persistent compilation cache off itself (`--compile-cache off` in each mode,
+whatever the environment sets) and reports `compile_cache_hits` (0) to show it. `jaxpr_equations`
+is the size of the batched plan's step (sub-jaxprs included), the program whose compilation the
+batched mode's `compile_s` times.
+Each mode lists its `units` in run order: lanes, devices, wall and compile seconds, and where the
+algorithm has a padding cost model (PPO) its estimate of the unit's seconds (`hyperlax/padding.py`).
 `--dump-samples PATH` also writes every sample's whole config (and the schedule) as JSON, for
 scripts/bench_rejax.py to run the same samples.
 
