@@ -2,9 +2,10 @@
 
 import os
 
-# XLA:CPU's concurrency-optimized scheduler deadlocks some vmapped training programs (jaxlib
-# 0.10.2: all threads idle, the result never ready; e.g. 8 PPO lanes on CartPole). Turn it off
-# before jax creates its CPU client, unless the user set the flag.
+# XLA:CPU's concurrency-optimized scheduler ran a batch's orthogonal inits (batched LAPACK QRs) at
+# once, which deadlocks jaxlib 0.10.2's thread pool (8 PPO lanes on CartPole). Fresh lanes now init
+# lane by lane (run/executor.py) and no longer meet it; the scheduler stays off, as it measured no
+# faster on R16. Set before jax creates its CPU client, unless the user set the flag.
 _FLAG = "--xla_cpu_enable_concurrency_optimized_scheduler"
 if _FLAG not in os.environ.get("XLA_FLAGS", ""):
     os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_FLAG}=false".strip()
