@@ -30,6 +30,19 @@ def test_lanes_are_padded_to_split_evenly_and_auto_batches_fit_every_device():
     assert memory.available_bytes([cpu, cpu]) <= 0.6 * memory.available_bytes([cpu])  # host devices share the RAM
 
 
+def cpu_devices_started(xla_flags: str) -> int:
+    """The CPU devices jax starts in a fresh process that imports hyperlax first, under these XLA_FLAGS."""
+    env = {**os.environ, "XLA_FLAGS": xla_flags, "JAX_PLATFORMS": "cpu"}
+    env.pop("JAX_NUM_CPU_DEVICES", None)
+    code = "import hyperlax, jax; print(jax.local_device_count())"
+    return int(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout)
+
+
+def test_hyperlax_starts_one_cpu_device_per_core_unless_told_a_count():
+    assert cpu_devices_started("") == len(os.sched_getaffinity(0))
+    assert cpu_devices_started("--xla_force_host_platform_device_count=3") == 3
+
+
 def rows(root):
     with open(root / "results.csv") as f:
         return [{k: v for k, v in row.items() if k != "wall_s"} for row in csv.DictReader(f)]
