@@ -2,20 +2,25 @@
 
 import os
 
+
+def _default_xla_flag(flag: str, value: object) -> None:
+    """Add `flag=value` to XLA_FLAGS unless the user set the flag (read when jax starts its CPU client)."""
+    flags = os.environ.get("XLA_FLAGS", "")
+    if flag not in flags:
+        os.environ["XLA_FLAGS"] = f"{flags} {flag}={value}".strip()
+
+
 # XLA:CPU's concurrency-optimized scheduler ran a batch's orthogonal inits (batched LAPACK QRs) at
 # once, which deadlocks jaxlib 0.10.2's thread pool (8 PPO lanes on CartPole). Fresh lanes now init
 # lane by lane (run/executor.py) and no longer meet it; the scheduler stays off, as it measured no
-# faster on R16. Set before jax creates its CPU client, unless the user set the flag.
-_FLAG = "--xla_cpu_enable_concurrency_optimized_scheduler"
-if _FLAG not in os.environ.get("XLA_FLAGS", ""):
-    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_FLAG}=false".strip()
+# faster on R16.
+_default_xla_flag("--xla_cpu_enable_concurrency_optimized_scheduler", "false")
 
 # One CPU device per core: a unit's lanes are sharded over them (run/devices.py), since one XLA:CPU
 # program keeps about one core busy. Unless the user chose a count.
-_DEVICES = "--xla_force_host_platform_device_count"
-if _DEVICES not in os.environ.get("XLA_FLAGS", "") and "JAX_NUM_CPU_DEVICES" not in os.environ:
+if "JAX_NUM_CPU_DEVICES" not in os.environ:
     _cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_DEVICES}={_cores}".strip()
+    _default_xla_flag("--xla_force_host_platform_device_count", _cores)
 
 __version__ = "0.1.0"
 __all__ = ["run_sweep"]

@@ -70,9 +70,9 @@ def run_mode(prepared) -> dict:
     for batch in prepared.plan:
         for unit in batch.units:
             samples = [prepared.samples[i] for i in unit.sample_ids]
-            began, compile_s = time.perf_counter(), executor.compile_s
+            began, compiling_before = time.perf_counter(), executor.compile_s
             executor.run_unit(unit, samples)
-            seconds, compile_s = time.perf_counter() - began, executor.compile_s - compile_s
+            seconds, compile_s = time.perf_counter() - began, executor.compile_s - compiling_before
             units.append(unit_figures(prepared, samples, seconds, compile_s, executor.sharding(unit).count))
     wall = time.perf_counter() - start
     steps = executor.env_steps

@@ -14,9 +14,9 @@ gives `Segments(init, advance)` for one structure, where
 
 `advance` runs under `jax.vmap(..., axis_name=LANES)`; `init` makes one lane on its own (the
 executor runs it lane by lane), so it takes no bounds over the lanes. `hparams` maps each
-vectorized key to a traced float32 scalar and each paddable key to a traced int32 scalar. The evaluation milestones are the
-segment boundaries, so a run is `init` then one `advance` per milestone, whether in one call
-(`run_in_one_call`) or in many (the executor's loop).
+vectorized key to a traced float32 scalar and each paddable key to a traced int32 scalar. The
+evaluation milestones are the segment boundaries, so a run is `init` then one `advance` per
+milestone, whether in one call (`run_in_one_call`) or in many (the executor's loop).
 """
 
 from __future__ import annotations

@@ -1,16 +1,17 @@
 """Batches as Ray tasks (`--ray ADDRESS`): the driver schedules them, the workers train and write them.
 
-Each unfinished batch of the plan becomes one task that asks for `--devices` GPUs (all: 1) where the
-cluster has GPUs, else for one CPU. A task builds an executor for the sweep on its worker's devices
-(its GPUs, or one CPU device; a CPU worker keeps it for its next batch of the same sweep, a GPU task
-gets a fresh process; workers share compiled programs through the persistent JAX cache when
-JAX_COMPILATION_CACHE_DIR is set, which the driver passes on to them), discards what an earlier
-attempt left half-written (keeping its checkpoint), trains the batch and writes its directory
-itself, success.txt last: the output root must be on a filesystem that every node shares. A task lost with its worker or node is
-retried (RETRIES times), from the batch's checkpoint; an attempt lost after writing success.txt is
-not redone, so each sample is recorded exactly once. The driver holds the sweep's lock like any
-runner, counts progress from each running batch's progress.json, and rewrites results.csv as
-batches finish; if it dies, its tasks end with it, and --resume-from continues the sweep.
+Each unfinished batch of the plan becomes one task that asks for `--devices` GPUs (all: 1) where
+the cluster has GPUs, else for one CPU. A task builds an executor for the sweep on its worker's
+devices (its GPUs, or one CPU device; a CPU worker keeps it for its next batch of the same sweep, a
+GPU task gets a fresh process; workers share compiled programs through the persistent JAX cache
+when JAX_COMPILATION_CACHE_DIR is set, which the driver passes on to them), discards what an
+earlier attempt left half-written (keeping its checkpoint), trains the batch and writes its
+directory itself, success.txt last: the output root must be on a filesystem that every node shares.
+A task lost with its worker or node is retried (RETRIES times), from the batch's checkpoint; an
+attempt lost after writing success.txt is not redone, so each sample is recorded exactly once. The
+driver holds the sweep's lock like any runner, counts progress from each running batch's
+progress.json, and rewrites results.csv as batches finish; if it dies, its tasks end with it, and
+--resume-from continues the sweep.
 """
 
 from __future__ import annotations
