@@ -198,7 +198,7 @@ def launch(
     console.print(
         f"{summary['num_finished_samples']} samples finished in {summary['wall_s']:.1f}s "
         f"({summary['compile_count']} compilations, {summary['compile_cache_hits']} from the compile cache, "
-        f"{summary['compile_s']:.1f}s compiling; "
+        f"{summary['compile_s']:.1f}s compiling, {summary['compile_wait_s']:.1f}s of it waited for; "
         f"{100 * summary['padding_fraction']:.0f}% of lane-steps were padding). "
         f"Results: {root / 'results.csv'}"
     )

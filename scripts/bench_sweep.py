@@ -13,7 +13,10 @@ CPU one device per core); with `--devices 1,2,...` the batched plan also runs on
 (the executor) with the same unit in one compiled call, both compiled beforehand on one device:
 what the segment loop costs, as a share of the batched wall time. Every compilation is cold: the
 benchmark turns jax's persistent compilation cache off itself (`--compile-cache off` in each mode,
-whatever the environment sets) and reports `compile_cache_hits` (0) to show it. `jaxpr_equations`
+whatever the environment sets) and reports `compile_cache_hits` (0) to show it. As in a sweep, the
+units' steps compile ahead on a background thread while earlier units train (`--no-compile-ahead`:
+each when its unit starts); `compile_s` counts compiling on either thread, `compile_wait_s` the
+units' waits for it, which `env_steps_per_s` leaves out. `jaxpr_equations`
 is the size of the batched plan's step (sub-jaxprs included), the program whose compilation the
 batched mode's `compile_s` times.
 Each mode lists its `units` in run order: lanes, devices, wall and compile seconds, and where the
@@ -24,6 +27,7 @@ scripts/bench_rejax.py to run the same samples.
     python scripts/bench_sweep.py [--algo ppo_mlp|dqn_mlp|sac_mlp] [--case same-shape|mixed]
                                   [--num-samples 16] [--total-timesteps 100000] [--env gymnax.cartpole]
                                   [--devices 1,2] [--dump-samples PATH] [--skip-segment-loop]
+                                  [--no-compile-ahead]
 """
 
 from __future__ import annotations
@@ -62,29 +66,33 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_mode(prepared) -> dict:
-    """Run every unit of the plan on a fresh executor (so compilation is counted); its figures."""
+def run_mode(prepared, ahead: bool = True) -> dict:
+    """Run every unit of the plan on a fresh executor (so compilation is counted), compiling ahead as a
+    sweep does unless `ahead` is false; its figures."""
     executor = make_executor(prepared)
     reset_peak_rss()
     start, units = time.perf_counter(), []
-    for batch in prepared.plan:
-        for unit in batch.units:
-            samples = [prepared.samples[i] for i in unit.sample_ids]
-            began, compiling_before = time.perf_counter(), executor.compile_s
-            executor.run_unit(unit, samples)
-            seconds, compile_s = time.perf_counter() - began, executor.compile_s - compiling_before
-            units.append(unit_figures(prepared, samples, seconds, compile_s, executor.sharding(unit).count))
+    planned = [(unit, [prepared.samples[i] for i in unit.sample_ids]) for batch in prepared.plan for unit in batch.units]
+    if ahead:
+        executor.compile_ahead(planned)
+    for unit, samples in planned:
+        began, compiling_before = time.perf_counter(), executor.compile_s
+        executor.run_unit(unit, samples)
+        seconds, compile_s = time.perf_counter() - began, executor.compile_s - compiling_before
+        units.append(unit_figures(prepared, samples, seconds, compile_s, executor.sharding(unit).count))
     wall = time.perf_counter() - start
+    executor.close()
     steps = executor.env_steps
     return {
         "num_batches": len(prepared.plan),
         "devices": max(unit["devices"] for unit in units),
         "padding_fraction": round(1.0 - steps / executor.slots, 4),
-        "env_steps_per_s": round(steps / (wall - executor.compile_s), 1),
+        "env_steps_per_s": round(steps / (wall - executor.compile_wait_s), 1),
         "end_to_end_env_steps_per_s": round(steps / wall, 1),
         "compile_count": executor.compile_count,
         "compile_cache_hits": executor.compile_cache_hits,
         "compile_s": round(executor.compile_s, 3),
+        "compile_wait_s": round(executor.compile_wait_s, 3),
         "wall_s": round(wall, 3),
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "units": units,
@@ -170,6 +178,7 @@ def main() -> None:
     parser.add_argument("--skip-segment-loop", action="store_true", help="leave out the segment_loop figure")
     parser.add_argument("--dump-samples", default="", help="write every sample's config here (JSON) and go on")
     parser.add_argument("--modes", default="", help="run only these modes, e.g. padded,auto (default: every mode)")
+    parser.add_argument("--no-compile-ahead", action="store_true", help="compile each unit's step when it starts")
     args = parser.parse_args()
 
     env = args.env or ("gymnax.pendulum" if args.algo.startswith("sac") else "gymnax.cartpole")
@@ -214,7 +223,7 @@ def main() -> None:
     if args.dump_samples:
         dump_samples(args.dump_samples, next(iter(prepared.values())), env)
     for mode, ready in prepared.items():
-        result[mode] = run_mode(ready)
+        result[mode] = run_mode(ready, ahead=not args.no_compile_ahead)
         print(f"{mode}: {json.dumps(result[mode])}", file=sys.stderr, flush=True)
     if batched in prepared:
         result[batched]["jaxpr_equations"] = jaxpr_equations(prepared[batched])

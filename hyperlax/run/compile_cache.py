@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from pathlib import Path
 
 import jax
@@ -18,7 +19,7 @@ from jax.experimental.compilation_cache import compilation_cache
 OFF = "off"
 HIT = "/jax/compilation_cache/cache_hits"
 log = logging.getLogger("hyperlax")
-_hits = 0
+_counts = threading.local()  # per thread: steps compile on a background thread while others run
 
 
 def default_dir() -> str:
@@ -62,14 +63,14 @@ def use(cache: str) -> None:
 
 
 def hits() -> int:
-    """Programs loaded from the cache in this process so far."""
-    return _hits
+    """Programs this thread has loaded from the cache so far."""
+    return getattr(_counts, "hits", 0)
 
 
 def _count(event: str, **_: str | int) -> None:
-    global _hits
+    """jax's event listener, called on the thread that compiles."""
     if event == HIT:
-        _hits += 1
+        _counts.hits = hits() + 1
 
 
 jax.monitoring.register_event_listener(_count)

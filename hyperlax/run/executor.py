@@ -7,12 +7,13 @@ branch that runs only when some lane is fresh), then advances every lane to the 
 device between steps; only each segment's metrics come back. Each training's key is
 fold_in(fold_in(PRNGKey(seed), sample_id), seed_index), so a lane's result does not depend on its
 batch or position. A structure's array sizes (`extents`, the largest paddable values among the
-sweep's samples of that structure) are fixed when it compiles. Padded lanes repeat the last real
-sample and are dropped from the output; over several devices the lane axis is sharded
-(run/devices.py) and padded to split evenly. A lane whose parameters or evaluation become
-non-finite is diverged: its returns are NaN from that milestone on; the other lanes are unaffected.
-The caller hears each segment's evaluations and each sample's end (`Hooks`), and may give a pool
-further samples as its lanes free.
+sweep's samples of that structure) are fixed when it compiles. Told the units to come
+(`compile_ahead`), it compiles their steps on a background thread while earlier units train.
+Padded lanes repeat the last real sample and are dropped from the output; over several devices
+the lane axis is sharded (run/devices.py) and padded to split evenly. A lane whose parameters or
+evaluation become non-finite is diverged: its returns are NaN from that milestone on; the other
+lanes are unaffected. The caller hears each segment's evaluations and each sample's end
+(`Hooks`), and may give a pool further samples as its lanes free.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import copy
 import logging
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -137,8 +139,11 @@ class Executor:
         self.scheduler = scheduler
         self.last = len(self.milestones) - 1 if scheduler.last is None else scheduler.last
         self.compiled: dict[tuple[str, int], Any] = {}
+        self.ahead: dict[tuple[str, int], Future] = {}  # steps compiling on the background thread
+        self.compiler: ThreadPoolExecutor | None = None
         self.compile_count = 0
-        self.compile_s = 0.0
+        self.compile_s = 0.0  # compiling, on either thread
+        self.compile_wait_s = 0.0  # units waiting for their step to compile
         self.compile_cache_hits = 0  # compilations loaded from jax's persistent compilation cache
         self.env_steps = 0  # over every unit run, for the sweep's padding fraction
         self.slots = 0
@@ -165,41 +170,70 @@ class Executor:
     def forget(self, structure: str) -> None:
         """Drop the structure's compiled functions (its extents changed)."""
         self.compiled = {key: value for key, value in self.compiled.items() if key[0] != structure}
+        for key in [key for key in self.ahead if key[0] == structure]:
+            self.ahead.pop(key).cancel()
 
     def sharding(self, unit: Unit) -> LaneSharding:
         """The devices the unit's lanes are sharded over: as many as it has lanes, at most all."""
         return LaneSharding.for_lanes(self.devices, unit.lanes * self.num_seeds)
 
+    def compile_ahead(self, units: Sequence[tuple[Unit, Sequence[dict[str, Any]]]]) -> None:
+        """Compile, in order on a background thread, the steps these units (with their samples) will
+        need: a unit trains while the next one's step compiles, and waits only for a step not ready."""
+        self.compiler = self.compiler or ThreadPoolExecutor(1, thread_name_prefix="hyperlax-compile")
+        for unit, samples in units:
+            key = (unit.structure, unit.lanes)
+            if key not in self.compiled and key not in self.ahead:
+                slots = padded_lanes(unit.lanes, self.num_seeds, self.sharding(unit).count)
+                inputs = self.inputs(samples, unit.sample_ids, slots)
+                self.ahead[key] = self.compiler.submit(self._build, unit, config_for(self.base_config, samples[0]), *inputs)
+
+    def close(self) -> None:
+        """Drop the steps not yet compiled ahead (one compiling finishes first)."""
+        if self.compiler is not None:
+            self.compiler.shutdown(wait=True, cancel_futures=True)
+            self.compiler, self.ahead = None, {}
+
     def _compile(self, unit: Unit, config: dict[str, Any], hparams, keys) -> tuple[Any, Any]:
-        """The unit's compiled step and the shapes of its lanes' state."""
+        """The unit's compiled step and the shapes of its lanes' state (compiled ahead, or now)."""
         key = (unit.structure, unit.lanes)
         if key not in self.compiled:
-            sharding = self.sharding(unit)
-            extents = self.extents[unit.structure]
-            if self.algo.lane_bytes is not None:
-                per_device = keys.shape[0] // sharding.count * self.algo.lane_bytes(config, self.env, extents)
-                log.info(
-                    "compiling for %d lanes x %d seeds on %d device(s), memory estimate %.0f MiB per device",
-                    keys.shape[0] // self.num_seeds, self.num_seeds, sharding.count, per_device / MiB,
-                )
-            segments = self.algo.make_segments(config, self.env, extents)
-            shapes = jax.eval_shape(jax.vmap(segments.init, axis_name=LANES), hparams, keys)
-            lanes = keys.shape[:1]
-            fresh, until, source = (jax.ShapeDtypeStruct(lanes, dtype) for dtype in (jnp.bool_, jnp.int32, jnp.int32))
-            start, hits = time.perf_counter(), compile_cache.hits()
-            compiled = sharding.jit(lane_step(segments)).lower(shapes, hparams, keys, fresh, until, source).compile()
-            self.compile_s += time.perf_counter() - start
+            start = time.perf_counter()
+            pending = self.ahead.pop(key, None)
+            step, shapes, seconds, from_cache = pending.result() if pending else self._build(unit, config, hparams, keys)
+            self.compile_wait_s += time.perf_counter() - start
+            self.compile_s += seconds
             self.compile_count += 1
-            self.compile_cache_hits += int(compile_cache.hits() > hits)
-            stats = compiled.memory_analysis()
-            if stats is not None:
-                needs = stats.argument_size_in_bytes + stats.output_size_in_bytes + stats.temp_size_in_bytes
-                log.info(
-                    "compiled in %.1fs%s; XLA plans %.0f MiB per device", time.perf_counter() - start,
-                    " (from the compile cache)" if compile_cache.hits() > hits else "", needs / MiB,
-                )
-            self.compiled[key] = (compiled, shapes)
+            self.compile_cache_hits += int(from_cache)
+            self.compiled[key] = (step, shapes)
         return self.compiled[key]
+
+    def _build(self, unit: Unit, config: dict[str, Any], hparams, keys) -> tuple[Any, Any, float, bool]:
+        """Trace, lower and compile the unit's step: it, its lanes' state shapes, the seconds it
+        took and whether it came from the compile cache."""
+        sharding = self.sharding(unit)
+        extents = self.extents[unit.structure]
+        if self.algo.lane_bytes is not None:
+            per_device = keys.shape[0] // sharding.count * self.algo.lane_bytes(config, self.env, extents)
+            log.info(
+                "compiling for %d lanes x %d seeds on %d device(s), memory estimate %.0f MiB per device",
+                keys.shape[0] // self.num_seeds, self.num_seeds, sharding.count, per_device / MiB,
+            )
+        segments = self.algo.make_segments(config, self.env, extents)
+        shapes = jax.eval_shape(jax.vmap(segments.init, axis_name=LANES), hparams, keys)
+        lanes = keys.shape[:1]
+        fresh, until, source = (jax.ShapeDtypeStruct(lanes, dtype) for dtype in (jnp.bool_, jnp.int32, jnp.int32))
+        start, hits = time.perf_counter(), compile_cache.hits()
+        compiled = sharding.jit(lane_step(segments)).lower(shapes, hparams, keys, fresh, until, source).compile()
+        seconds, from_cache = time.perf_counter() - start, compile_cache.hits() > hits
+        stats = compiled.memory_analysis()
+        if stats is not None:
+            needs = stats.argument_size_in_bytes + stats.output_size_in_bytes + stats.temp_size_in_bytes
+            log.info(
+                "compiled in %.1fs%s; XLA plans %.0f MiB per device", seconds,
+                " (from the compile cache)" if from_cache else "", needs / MiB,
+            )
+        return compiled, shapes, seconds, from_cache
 
     def run_unit(
         self,

@@ -676,22 +676,29 @@ def execute(
         else:
             work = make_executor(prepared)
             asked = Asked(root, prepared, search, work) if prepared.method else None
-            for batch in asked.batches() if asked else prepared.plan:
-                directory = root / "samples" / batch.name
-                if store.is_complete(directory):
-                    skipped += 1
-                    if asked:
-                        asked.taken(store.batch_sample_ids(directory))
-                    finish_batch(search, directory, prepared, metric, steps)  # if a kill came before the study heard
-                    continue
-                if store.discard_incomplete(directory):
-                    log.warning("%s had no success.txt: discarded (its checkpoint kept), running it again", batch.name)
-                progress.update(task, description=f"{batch.name} ({len(batch.sample_ids)} samples)")
-                run_batch(work, batch, prepared.samples, directory, hooks(batch))
-                finish_batch(search, directory, prepared, metric, steps)
-                if not prepared.settings.keep_checkpoints:
-                    store.remove_checkpoint(directory)
-                store.write_results_csv(root, store.collect_results(root), keys)
+            if not asked:
+                todo = [b for b in prepared.plan if not store.is_complete(root / "samples" / b.name)]
+                work.compile_ahead([(u, [prepared.samples[i] for i in u.sample_ids]) for b in todo for u in b.units])
+            try:
+                for batch in asked.batches() if asked else prepared.plan:
+                    directory = root / "samples" / batch.name
+                    if store.is_complete(directory):
+                        skipped += 1
+                        if asked:
+                            asked.taken(store.batch_sample_ids(directory))
+                        # if a kill came before the study heard
+                        finish_batch(search, directory, prepared, metric, steps)
+                        continue
+                    if store.discard_incomplete(directory):
+                        log.warning("%s had no success.txt: discarded (its checkpoint kept), running it again", batch.name)
+                    progress.update(task, description=f"{batch.name} ({len(batch.sample_ids)} samples)")
+                    run_batch(work, batch, prepared.samples, directory, hooks(batch))
+                    finish_batch(search, directory, prepared, metric, steps)
+                    if not prepared.settings.keep_checkpoints:
+                        store.remove_checkpoint(directory)
+                    store.write_results_csv(root, store.collect_results(root), keys)
+            finally:
+                work.close()  # a failed sweep leaves no step compiling ahead
     rows = store.collect_results(root)
     store.write_results_csv(root, rows, keys)
     if prepared.scheduler.pbt is not None:
@@ -777,8 +784,8 @@ def run_batch(
 def summarize(
     rows: list[dict[str, Any]], executor: Any, wall_s: float, num_batches: int, skipped: int, metric: dict[str, str]
 ) -> dict[str, Any]:
-    """The summary; `executor` counts the work (compile_count, compile_s, segments_run, env_steps,
-    slots): the local Executor, or the Ray tasks' totals."""
+    """The summary; `executor` counts the work (compile_count, compile_s, compile_wait_s,
+    segments_run, env_steps, slots): the local Executor, or the Ray tasks' totals."""
     sign = -1.0 if metric["goal"] == "maximize" else 1.0
     ranked = sorted(
         (r for r in rows if r["status"] == "finished"),
@@ -794,6 +801,7 @@ def summarize(
         "compile_count": executor.compile_count,
         "compile_cache_hits": executor.compile_cache_hits,
         "compile_s": round(executor.compile_s, 3),
+        "compile_wait_s": round(executor.compile_wait_s, 3),
         "segments_run": executor.segments_run,
         "padding_fraction": round(1.0 - executor.env_steps / executor.slots, 4) if executor.slots else 0.0,
         "wall_s": round(wall_s, 3),

@@ -44,7 +44,8 @@ log = logging.getLogger("hyperlax")
 RETRIES = 3  # attempts after the first, for a task lost with its worker or node
 POLL_S = 1.0  # how often the driver reads the running batches' progress
 FORWARDED = ("JAX_COMPILATION_CACHE_DIR",)  # environment variables the driver gives the tasks
-COUNTS = ("compile_count", "compile_cache_hits", "compile_s", "segments_run", "env_steps", "slots")  # an executor's work counters
+# an executor's work counters
+COUNTS = ("compile_count", "compile_cache_hits", "compile_s", "compile_wait_s", "segments_run", "env_steps", "slots")
 # Tests only: a marker file; the first task to reach a second segment creates it and kills its own worker.
 KILL_WORKER_ONCE = "HYPERLAX_TEST_KILL_WORKER_ONCE"
 
@@ -70,6 +71,7 @@ class Totals:
     compile_count: int = 0
     compile_cache_hits: int = 0
     compile_s: float = 0.0
+    compile_wait_s: float = 0.0
     segments_run: int = 0
     env_steps: int = 0
     slots: int = 0

@@ -1,0 +1,97 @@
+"""Steps compiled ahead: told the units to come, the executor compiles their steps in plan order on a
+background thread while earlier units train; the programs, and so the results, are those it would
+compile when each unit starts, and a failed compile surfaces when its unit runs."""
+
+import re
+import threading
+
+import jax
+import numpy as np
+import pytest
+
+from hyperlax.recipes import load_recipe
+from hyperlax.run.executor import Executor
+from hyperlax.run.loop import Settings, make_executor, prepare
+from hyperlax.space import draw_samples
+
+
+@pytest.fixture
+def planned(two_arch_recipe):
+    """A sweep of two structures (two hidden widths), as its executor and its units with their samples."""
+    recipe = load_recipe(str(two_arch_recipe), "gymnax.cartpole")
+    samples = draw_samples(recipe.distributions, 4, "qmc_sobol", 0)
+    settings = Settings(hparam_batch_size=2, total_timesteps=256, num_evaluations=2, compile_cache="off")
+    prepared = prepare(recipe, samples, settings, {})
+    units = [(u, [prepared.samples[i] for i in u.sample_ids]) for b in prepared.plan for u in b.units]
+    assert len({u.structure for u, _ in units}) == 2
+    return prepared, units
+
+
+@pytest.fixture
+def builds(monkeypatch):
+    """Each step the executors compile: (the thread it compiled on, its unit's structure), in order."""
+    seen, build = [], Executor._build
+
+    def recorded(self, unit, *args):
+        seen.append((threading.current_thread().name, unit.structure))
+        return build(self, unit, *args)
+
+    monkeypatch.setattr(Executor, "_build", recorded)
+    return seen
+
+
+def test_steps_compiled_ahead_are_the_steps_compiled_in_turn(planned, builds):
+    prepared, units = planned
+    ahead = make_executor(prepared)
+    ahead.compile_ahead(units)
+    results = [ahead.run_unit(unit, samples) for unit, samples in units]
+    ahead.close()
+    structures = list(dict.fromkeys(u.structure for u, _ in units))
+    assert [structure for _, structure in builds] == structures  # once each, in plan order
+    assert all(thread.startswith("hyperlax-compile") for thread, _ in builds)
+    assert ahead.compile_count == 2 and 0 < ahead.compile_wait_s and 0 < ahead.compile_s
+
+    builds.clear()
+    in_turn = make_executor(prepared)
+    expected = [in_turn.run_unit(unit, samples) for unit, samples in units]
+    assert [thread for thread, _ in builds] == [threading.current_thread().name] * 2
+    for got, want in zip(results, expected):
+        assert got.sample_ids == want.sample_ids
+        np.testing.assert_array_equal(got.output.returns, want.output.returns)
+        for leaf, wanted in zip(jax.tree.leaves(got.output.params), jax.tree.leaves(want.output.params)):
+            np.testing.assert_array_equal(leaf, wanted)
+
+
+def test_a_step_that_fails_to_compile_ahead_fails_its_unit_and_leaves_no_thread(planned, monkeypatch):
+    prepared, units = planned
+    failing = units[-1][0].structure
+    build = Executor._build
+
+    def build_or_fail(self, unit, *args):
+        if unit.structure == failing:
+            raise RuntimeError(f"no program for {unit.structure}")
+        return build(self, unit, *args)
+
+    monkeypatch.setattr(Executor, "_build", build_or_fail)
+    executor = make_executor(prepared)
+    executor.compile_ahead(units)
+    first = [(u, s) for u, s in units if u.structure != failing]
+    for unit, samples in first:
+        executor.run_unit(unit, samples)
+    with pytest.raises(RuntimeError, match=re.escape(f"no program for {failing}")):
+        executor.run_unit(*units[-1])
+    executor.close()
+    assert not any(t.name.startswith("hyperlax-compile") for t in threading.enumerate())
+
+
+def test_closing_drops_the_steps_not_yet_compiled_and_a_unit_then_compiles_its_own(planned, builds):
+    prepared, units = planned
+    executor = make_executor(prepared)
+    executor.compile_ahead(units)
+    executor.close()
+    assert executor.ahead == {} and executor.compile_count == 0
+    compiled_ahead = len(builds)  # the first may have begun compiling before close; the second had not
+    assert compiled_ahead <= 1
+    unit, samples = units[-1]
+    executor.run_unit(unit, samples)
+    assert executor.compile_count == 1 and builds[-1] == (threading.current_thread().name, unit.structure)
