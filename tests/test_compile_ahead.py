@@ -17,7 +17,7 @@ from hyperlax.space import draw_samples
 
 @pytest.fixture
 def planned(two_arch_recipe):
-    """A sweep of two structures (two hidden widths), as its executor and its units with their samples."""
+    """A prepared sweep of two structures (two hidden widths), and its units with their samples."""
     recipe = load_recipe(str(two_arch_recipe), "gymnax.cartpole")
     samples = draw_samples(recipe.distributions, 4, "qmc_sobol", 0)
     settings = Settings(hparam_batch_size=2, total_timesteps=256, num_evaluations=2, compile_cache="off")
