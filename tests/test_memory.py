@@ -42,10 +42,10 @@ def test_a_batch_that_runs_out_of_memory_is_split_and_gives_the_same_results(tin
 
     compile_unit = Executor._compile
 
-    def out_of_memory_above_two_lanes(self, unit, config, hparams, keys):
+    def out_of_memory_above_two_lanes(self, unit, samples, sample_ids):
         if unit.lanes > 2:
             raise jax.errors.JaxRuntimeError("RESOURCE_EXHAUSTED: Out of memory while trying to allocate")
-        return compile_unit(self, unit, config, hparams, keys)
+        return compile_unit(self, unit, samples, sample_ids)
 
     monkeypatch.setattr(Executor, "_compile", out_of_memory_above_two_lanes)
     assert main([*args, "--hparam-batch-size", "4", "--output-root", str(tmp_path / "split")]) == 0
@@ -58,7 +58,7 @@ def test_a_batch_that_runs_out_of_memory_is_split_and_gives_the_same_results(tin
 
 
 def test_other_errors_are_not_retried(tiny_recipe, tmp_path, monkeypatch):
-    def broken(self, unit, config, hparams, keys):
+    def broken(self, unit, samples, sample_ids):
         raise jax.errors.JaxRuntimeError("INTERNAL: something else")
 
     monkeypatch.setattr(Executor, "_compile", broken)
@@ -83,10 +83,10 @@ def test_a_single_lane_out_of_memory_stops_with_advice_and_keeps_finished_batche
             "--output-root", str(tmp_path / "out")]
     compile_unit = Executor._compile
 
-    def out_of_memory_for_sample_1(self, unit, config, hparams, keys):
+    def out_of_memory_for_sample_1(self, unit, samples, sample_ids):
         if unit.sample_ids == (1,):
             raise jax.errors.JaxRuntimeError("RESOURCE_EXHAUSTED: Out of memory while trying to allocate")
-        return compile_unit(self, unit, config, hparams, keys)
+        return compile_unit(self, unit, samples, sample_ids)
 
     monkeypatch.setattr(Executor, "_compile", out_of_memory_for_sample_1)
     assert main(args) == 2

@@ -184,9 +184,7 @@ class Executor:
         for unit, samples in units:
             key = (unit.structure, unit.lanes)
             if key not in self.compiled and key not in self.ahead:
-                slots = padded_lanes(unit.lanes, self.num_seeds, self.sharding(unit).count)
-                inputs = self.inputs(samples, unit.sample_ids, slots)
-                self.ahead[key] = self.compiler.submit(self._build, unit, config_for(self.base_config, samples[0]), *inputs)
+                self.ahead[key] = self.compiler.submit(self._build, unit, samples, unit.sample_ids)
 
     def close(self) -> None:
         """Drop the steps not yet compiled ahead (one compiling finishes first)."""
@@ -194,13 +192,13 @@ class Executor:
             self.compiler.shutdown(wait=True, cancel_futures=True)
             self.compiler, self.ahead = None, {}
 
-    def _compile(self, unit: Unit, config: dict[str, Any], hparams, keys) -> tuple[Any, Any]:
+    def _compile(self, unit: Unit, samples: Sequence[dict[str, Any]], sample_ids: Sequence[int]) -> tuple[Any, Any]:
         """The unit's compiled step and the shapes of its lanes' state (compiled ahead, or now)."""
         key = (unit.structure, unit.lanes)
         if key not in self.compiled:
             start = time.perf_counter()
             pending = self.ahead.pop(key, None)
-            step, shapes, seconds, from_cache = pending.result() if pending else self._build(unit, config, hparams, keys)
+            step, shapes, seconds, from_cache = pending.result() if pending else self._build(unit, samples, sample_ids)
             self.compile_wait_s += time.perf_counter() - start
             self.compile_s += seconds
             self.compile_count += 1
@@ -208,10 +206,15 @@ class Executor:
             self.compiled[key] = (step, shapes)
         return self.compiled[key]
 
-    def _build(self, unit: Unit, config: dict[str, Any], hparams, keys) -> tuple[Any, Any, float, bool]:
-        """Trace, lower and compile the unit's step: it, its lanes' state shapes, the seconds it
-        took and whether it came from the compile cache."""
+    def _build(
+        self, unit: Unit, samples: Sequence[dict[str, Any]], sample_ids: Sequence[int]
+    ) -> tuple[Any, Any, float, bool]:
+        """Trace, lower and compile the unit's step (for its first sample's config, on lanes padded
+        to split evenly over its devices): it, its lanes' state shapes, the seconds it took and
+        whether it came from the compile cache."""
         sharding = self.sharding(unit)
+        config = config_for(self.base_config, samples[0])
+        hparams, keys = self.inputs(samples, sample_ids, padded_lanes(unit.lanes, self.num_seeds, sharding.count))
         extents = self.extents[unit.structure]
         if self.algo.lane_bytes is not None:
             per_device = keys.shape[0] // sharding.count * self.algo.lane_bytes(config, self.env, extents)
@@ -311,9 +314,7 @@ class Executor:
         }
         pool = Pool.start(len(samples), slots)
         hparams = {k: v[pool.occupant] for k, v in table.items()}  # per slot; PBT changes its rows
-        step, shapes = self._compile(
-            unit, config_for(self.base_config, samples[0]), *self.inputs(samples, ids, slots)
-        )
+        step, shapes = self._compile(unit, samples, ids)
         path = checkpoint.path_of(directory, unit.sample_ids, unit.lanes) if directory is not None else None
         per_seeds = lambda s: jax.ShapeDtypeStruct((seeds,) + s.shape[1:], s.dtype)  # noqa: E731
         like_final = jax.tree.map(per_seeds, (shapes["params"], shapes.get("opt_state")))
