@@ -14,11 +14,11 @@ CPU one device per core); with `--devices 1,2,...` the batched plan also runs on
 what the segment loop costs, as a share of the batched wall time. Every compilation is cold: the
 benchmark turns jax's persistent compilation cache off itself (`--compile-cache off` in each mode,
 whatever the environment sets) and reports `compile_cache_hits` (0) to show it. As in a sweep, the
-units' steps compile ahead on a background thread while earlier units train (`--no-compile-ahead`:
+units' programs compile ahead on a background thread while earlier units train (`--no-compile-ahead`:
 each when its unit starts); `compile_s` counts compiling on either thread, `compile_wait_s` the
 units' waits for it, which `env_steps_per_s` leaves out. `jaxpr_equations`
-is the size of the batched plan's step (sub-jaxprs included), the program whose compilation the
-batched mode's `compile_s` times.
+is the size of the batched plan's programs (`start` and `advance`, sub-jaxprs included), those whose
+compilation the batched mode's `compile_s` times.
 Each mode lists its `units` in run order: lanes, devices, wall and compile seconds, and where the
 algorithm has a padding cost model (PPO) its estimate of the unit's seconds (`hyperlax/padding.py`).
 `--dump-samples PATH` also writes every sample's whole config (and the schedule) as JSON, for
@@ -49,7 +49,7 @@ from hyperlax import padding
 from hyperlax.algos.common import LANES
 from hyperlax.algos.interface import run_in_one_call
 from hyperlax.recipes import load_recipe
-from hyperlax.run.executor import config_for, lane_step
+from hyperlax.run.executor import config_for, lane_advance, lane_start
 from hyperlax.run.loop import Settings, make_executor, prepare
 from hyperlax.space import draw_samples
 
@@ -114,8 +114,8 @@ def count_equations(jaxpr) -> int:
     return len(jaxpr.eqns) + sum(count_equations(sub) for sub in jax.extend.core.subjaxprs(jaxpr))
 
 
-def jaxpr_equations(prepared) -> int:
-    """The size of the batched plan's first unit's step (the program the executor compiles): its jaxpr's equations."""
+def jaxpr_equations(prepared) -> dict[str, int]:
+    """The size of the batched plan's first unit's programs (what the executor compiles): their jaxprs' equations."""
     executor = make_executor(prepared)
     unit = prepared.plan[0].units[0]
     samples = [prepared.samples[i] for i in unit.sample_ids]
@@ -125,7 +125,9 @@ def jaxpr_equations(prepared) -> int:
     state = jax.eval_shape(jax.vmap(segments.init, axis_name=LANES), hparams, keys)
     lanes = keys.shape[:1]
     fresh, until = jax.ShapeDtypeStruct(lanes, jax.numpy.bool_), jax.ShapeDtypeStruct(lanes, jax.numpy.int32)
-    return count_equations(jax.make_jaxpr(lane_step(segments))(state, hparams, keys, fresh, until).jaxpr)
+    start = count_equations(jax.make_jaxpr(lane_start(segments))(state, hparams, keys, fresh).jaxpr)
+    advance = count_equations(jax.make_jaxpr(lane_advance(segments))(state, hparams, until).jaxpr)
+    return {"start": start, "advance": advance, "total": start + advance}
 
 
 def dump_samples(path: str, prepared, env: str) -> None:

@@ -1,4 +1,4 @@
-"""Reproduces a jaxlib 0.10.2 deadlock that hyperlax works around (run/executor.py, `lane_step`).
+"""Reproduces a jaxlib 0.10.2 deadlock that hyperlax works around (run/executor.py, `lane_start`).
 
 Batched QRs (as flax's orthogonal initializer draws them under vmap) that may run concurrently,
 sharded over as many CPU devices as the machine has cores: every thread of XLA:CPU's pool waits in

@@ -1,6 +1,7 @@
-"""Steps compiled ahead: told the units to come, the executor compiles their steps in plan order on a
-background thread while earlier units train; the programs, and so the results, are those it would
-compile when each unit starts, and a failed compile surfaces when its unit runs."""
+"""Steps compiled ahead: told the units to come, the executor compiles their programs in plan order
+on a background thread while earlier units train; the programs, and so the results, are those it
+would compile when each unit starts, and a failed compile surfaces when its unit runs. A unit's
+programs compile side by side, `advance` on a helper thread."""
 
 import re
 import threading
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 
 from hyperlax.recipes import load_recipe
+from hyperlax.run import executor as executor_module
 from hyperlax.run.executor import Executor
 from hyperlax.run.loop import Settings, make_executor, prepare
 from hyperlax.space import draw_samples
@@ -95,3 +97,22 @@ def test_closing_drops_the_steps_not_yet_compiled_and_a_unit_then_compiles_its_o
     unit, samples = units[-1]
     executor.run_unit(unit, samples)
     assert executor.compile_count == 1 and builds[-1] == (threading.current_thread().name, unit.structure)
+
+
+def test_a_units_programs_compile_side_by_side(planned, monkeypatch):
+    prepared, units = planned
+    seen, compiled = [], executor_module._compiled
+
+    def recorded(lowered):
+        seen.append((re.search(r"module @(\w+)", lowered.as_text()).group(1), threading.current_thread().name))
+        return compiled(lowered)
+
+    monkeypatch.setattr(executor_module, "_compiled", recorded)
+    executor = make_executor(prepared)
+    unit, samples = units[0]
+    result = executor.run_unit(unit, samples)
+    threads = dict(seen)
+    assert len(seen) == 2 and set(threads) == {"jit_start", "jit_advance"}  # no copy without PBT
+    assert threads["jit_advance"].startswith("hyperlax-compile-advance")
+    assert threads["jit_start"] == threading.current_thread().name
+    assert executor.compile_count == 1 and np.isfinite(result.output.returns).all()

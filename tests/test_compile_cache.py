@@ -19,8 +19,8 @@ def files(folder: Path) -> set[str]:
 
 
 def steps(names: set[str]) -> set[str]:
-    """The executor's compiled steps among cache entries (the others: small programs jax runs eagerly)."""
-    return {name for name in names if name.startswith("jit_step-")}
+    """The executor's compiled programs among cache entries (the others: small programs jax runs eagerly)."""
+    return {name for name in names if name.startswith(("jit_start-", "jit_advance-"))}
 
 
 def test_a_resumed_sweep_loads_its_program_from_the_cache_and_off_compiles_afresh(tmp_path):
@@ -40,7 +40,7 @@ def test_a_resumed_sweep_loads_its_program_from_the_cache_and_off_compiles_afres
     record = json.loads((root / "sweep.json").read_text())
     assert record["settings"]["compile_cache"] == record["arguments"]["compile_cache"] == str(cache)
     cached = files(cache)
-    assert len(steps(cached)) == 1 and not steps(files(elsewhere))
+    assert len(steps(cached)) == 2 and not steps(files(elsewhere))  # start and advance
 
     def resume(*options: str) -> dict:
         (root / "samples" / "batch_00001" / "success.txt").unlink()  # as if killed in the last batch

@@ -10,14 +10,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from hyperlax.algos.interface import SegmentMetrics, Segments, lane_hparams
+from hyperlax.algos.interface import lane_hparams
 from hyperlax.cli import main
 from hyperlax.config import flatten, merge
 from hyperlax.envs import make_env
 from hyperlax.recipes import load_recipe
 from hyperlax.run import pbt
 from hyperlax.run.devices import LaneSharding
-from hyperlax.run.executor import lane_step
 from hyperlax.space import LogUniform, Uniform
 
 OPTIONS = pbt.Options(
@@ -59,24 +58,26 @@ def test_schedule_follows_the_state_back_to_its_first_sample():
     assert ancestor == 0 and [(first, r["lr"]) for first, r in pieces] == [(0, 1), (1, 3), (2, 3)]
 
 
-def test_exploit_copies_every_leaf_of_a_lane_state_replay_buffer_included():
+@pytest.mark.parametrize("num_devices", [1, 2])
+def test_exploit_copies_every_leaf_of_a_lane_state_replay_buffer_included(num_devices):
+    if len(jax.local_devices()) < num_devices:
+        pytest.skip(f"needs {num_devices} devices")
     recipe = load_recipe("dqn_mlp", "gymnax.cartpole")
     small = {"hyperparam": {"num_envs": 2, "buffer_size": 64, "batch_size": 8}, "network": {"q_network": {"pre_torso": {"layer_sizes": [8]}}}}
     config = merge(recipe.base_config, {"algorithm": small})
     env = make_env(config["env"])
     segments = recipe.algorithm.make_segments(config, env, recipe.algorithm.padded_extents([config]))
-    still = Segments(segments.init, lambda state, hp, until: (state, SegmentMetrics(jnp.float32(0), until, until)))
-    hparams = lane_hparams(recipe.algorithm, [flatten(config)] * 3)
-    keys = jax.random.split(jax.random.PRNGKey(0), 3)
-    step = LaneSharding(jax.local_devices()[:1]).jit(lane_step(still))
+    hparams = lane_hparams(recipe.algorithm, [flatten(config)] * 4)
+    keys = jax.random.split(jax.random.PRNGKey(0), 4)
+    copy = LaneSharding(jax.local_devices()[:num_devices]).jit_copy()
     state = jax.jit(jax.vmap(segments.init))(hparams, keys)
-    state = jax.tree.map(lambda x: x.at[2].set(~x[2]) if x.dtype == bool else x.at[2].add(1), state)  # lane 2 differs
-    fresh, until = jnp.zeros(3, bool), jnp.zeros(3, jnp.int32)
-    copied, _, _ = step(jax.tree.map(jnp.copy, state), hparams, keys, fresh, until, jnp.asarray([0, 2, 2], jnp.int32))
+    state = jax.tree.map(lambda x: x.at[3].set(~x[3]) if x.dtype == bool else x.at[3].add(1), state)  # lane 3 differs
+    copied = copy(jax.tree.map(jnp.copy, state), jnp.asarray([0, 3, 2, 3], jnp.int32))  # lane 1 takes lane 3's
     assert {"params", "opt_state", "buffer", "env_state", "loop_key"} <= set(copied)
     for (path, got), want in zip(jax.tree_util.tree_leaves_with_path(copied), jax.tree.leaves(state)):
-        np.testing.assert_array_equal(got[1], want[2], err_msg=jax.tree_util.keystr(path))  # lane 1 took lane 2's
-        np.testing.assert_array_equal(got[0], want[0], err_msg=jax.tree_util.keystr(path))  # lane 0 kept its own
+        np.testing.assert_array_equal(got[1], want[3], err_msg=jax.tree_util.keystr(path))
+        for kept in (0, 2, 3):
+            np.testing.assert_array_equal(got[kept], want[kept], err_msg=jax.tree_util.keystr(path))
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from jax.experimental.compilation_cache import compilation_cache
 OFF = "off"
 HIT = "/jax/compilation_cache/cache_hits"
 log = logging.getLogger("hyperlax")
-_counts = threading.local()  # per thread: steps compile on a background thread while others run
+_counts = threading.local()  # per thread: programs compile on background threads while others run
 
 
 def default_dir() -> str:

@@ -3,10 +3,10 @@
 `--devices all|N` takes the first N local devices of the default backend (all by default; on a CPU,
 hyperlax/__init__.py makes one CPU device per core). A unit's lanes (samples x seeds) are split
 evenly over as many of them as it has lanes with `jax.shard_map`: each device runs the unit's
-vmapped step on its own lanes, so the work that only some lanes need (`lax.pmax` over the lanes)
+vmapped programs on its own lanes, so the work that only some lanes need (`lax.pmax` over the lanes)
 is decided per device, and a lane computes what it computes on one device. The lane count is
 padded up until it divides evenly; padded lanes repeat the last sample and are dropped, like
-every padded lane. On one device the step compiles as it is.
+every padded lane. On one device the programs compile as they are.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import math
 from collections.abc import Callable, Sequence
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
@@ -45,7 +44,7 @@ def padded_lanes(lanes: int, num_seeds: int, count: int) -> int:
 
 
 class LaneSharding:
-    """A unit's step compiled over the devices, its lanes split evenly between them."""
+    """A unit's programs compiled over the devices, its lanes split evenly between them."""
 
     def __init__(self, devices: Sequence[jax.Device]):
         self.devices = list(devices)
@@ -60,27 +59,27 @@ class LaneSharding:
     def count(self) -> int:
         return len(self.devices)
 
-    def jit(self, lanes_step: Callable) -> Callable:
-        """`jax.jit` of the step `(state, hparams, keys, fresh, until, source)` (state donated): the
-        lanes first take the state of lane `source` (a gather over every device's lanes), then over
-        several devices each runs the vmapped step on its share of the lanes."""
+    def jit(self, lanes_fn: Callable, num_args: int) -> Callable:
+        """`jax.jit` of `lanes_fn(state, *lane_args)` (`num_args` arguments in all, each with a
+        leading lane axis, the state donated): over several devices each runs it on its share of
+        the lanes."""
+        if self.count == 1:
+            return jax.jit(lanes_fn, donate_argnums=0)
         lanes = PartitionSpec(AXIS)
-        if self.count == 1:
-            mapped = lanes_step
-        else:
-            # check_vma=False: the step's collectives run over the vmapped lane axis, which the
-            # varying-axes check of jax 0.10 rejects; no collective crosses the devices.
-            mapped = jax.shard_map(lanes_step, mesh=self.mesh, in_specs=(lanes,) * 5, out_specs=lanes, check_vma=False)
-
-        def step(state, hparams, keys, fresh, until, source):
-            copies = jnp.any(source != jnp.arange(source.shape[0]))
-            state = jax.lax.cond(copies, lambda: jax.tree.map(lambda x: x[source], state), lambda: state)
-            return mapped(state, hparams, keys, fresh, until)
-
-        if self.count == 1:
-            return jax.jit(step, donate_argnums=0)
+        # check_vma=False: the programs' collectives run over the vmapped lane axis, which the
+        # varying-axes check of jax 0.10 rejects; no collective crosses the devices.
+        mapped = jax.shard_map(lanes_fn, mesh=self.mesh, in_specs=(lanes,) * num_args, out_specs=lanes, check_vma=False)
         sharded = NamedSharding(self.mesh, lanes)
+        return jax.jit(mapped, donate_argnums=0, in_shardings=(sharded,) * num_args, out_shardings=sharded)
+
+    def jit_copy(self) -> Callable:
+        """`jax.jit` of `(state, source) -> state` (state donated): each lane takes the state of lane
+        `source`, a gather over every device's lanes."""
+        copy = lambda state, source: jax.tree.map(lambda x: x[source], state)  # noqa: E731
+        if self.count == 1:
+            return jax.jit(copy, donate_argnums=0)
+        sharded = NamedSharding(self.mesh, PartitionSpec(AXIS))
         return jax.jit(
-            step, donate_argnums=0, in_shardings=(sharded,) * 5 + (NamedSharding(self.mesh, PartitionSpec()),),
+            copy, donate_argnums=0, in_shardings=(sharded, NamedSharding(self.mesh, PartitionSpec())),
             out_shardings=sharded,
         )

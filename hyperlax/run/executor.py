@@ -1,14 +1,16 @@
-"""Runs units as loops of segments on compiled step functions: one compilation per structure and lane count.
+"""Runs units as loops of segments on compiled programs: one compilation per structure and lane count.
 
 A unit runs lanes x seeds trainings under one vmap named LANES (sample-major: the seeds of a
-sample are adjacent). Its compiled step re-initialises the lanes marked fresh (`init`, inside a
-branch that runs only when some lane is fresh), then advances every lane to the next milestone
-(`advance`), so the same program starts, continues and refills lanes. The lane states stay on the
-device between steps; only each segment's metrics come back. Each training's key is
+sample are adjacent). A compilation gives three programs over the lanes (`Programs`), compiled
+side by side: `start` re-initialises the lanes marked fresh (`init`), `advance` takes every lane
+to its next milestone, and with PBT `copy` gives lanes the state of others. Each step of a unit
+runs `copy` and `start` when some lane needs them, then `advance`, so the same programs start,
+continue and refill lanes. The lane states stay on the device between steps; only each segment's
+metrics come back. Each training's key is
 fold_in(fold_in(PRNGKey(seed), sample_id), seed_index), so a lane's result does not depend on its
 batch or position. A structure's array sizes (`extents`, the largest paddable values among the
 sweep's samples of that structure) are fixed when it compiles. Told the units to come
-(`compile_ahead`), it compiles their steps on a background thread while earlier units train.
+(`compile_ahead`), it compiles their programs on a background thread while earlier units train.
 Padded lanes repeat the last real sample and are dropped from the output; over several devices
 the lane axis is sharded (run/devices.py) and padded to split evenly. A lane whose parameters or
 evaluation become non-finite is diverged: its returns are NaN from that milestone on; the other
@@ -111,7 +113,7 @@ def all_finite(tree: Any) -> jax.Array:
 
 
 class Executor:
-    """Compiles and caches step functions and runs units on them; counts compilations."""
+    """Compiles and caches programs and runs units on them; counts compilations."""
 
     def __init__(
         self,
@@ -139,15 +141,15 @@ class Executor:
         self.scheduler = scheduler
         self.last = len(self.milestones) - 1 if scheduler.last is None else scheduler.last
         self.compiled: dict[tuple[str, int], Any] = {}
-        self.ahead: dict[tuple[str, int], Future] = {}  # steps compiling on the background thread
+        self.ahead: dict[tuple[str, int], Future] = {}  # programs compiling on the background thread
         self.compiler: ThreadPoolExecutor | None = None
         self.compile_count = 0
         self.compile_s = 0.0  # compiling, on either thread
-        self.compile_wait_s = 0.0  # units waiting for their step to compile
+        self.compile_wait_s = 0.0  # units waiting for their programs to compile
         self.compile_cache_hits = 0  # compilations loaded from jax's persistent compilation cache
         self.env_steps = 0  # over every unit run, for the sweep's padding fraction
         self.slots = 0
-        self.segments_run = 0  # compiled steps called, over every unit
+        self.segments_run = 0  # steps (advance calls), over every unit
 
     def _hparams(self, samples: Sequence[dict[str, Any]]) -> dict[str, np.ndarray]:
         """Each sample's traced hyperparameters: numpy arrays [samples] by key."""
@@ -178,8 +180,8 @@ class Executor:
         return LaneSharding.for_lanes(self.devices, unit.lanes * self.num_seeds)
 
     def compile_ahead(self, units: Sequence[tuple[Unit, Sequence[dict[str, Any]]]]) -> None:
-        """Compile, in order on a background thread, the steps these units (with their samples) will
-        need: a unit trains while the next one's step compiles, and waits only for a step not ready."""
+        """Compile, in order on a background thread, the programs these units (with their samples)
+        will need: a unit trains while the next one's programs compile, and waits only for those not ready."""
         self.compiler = self.compiler or ThreadPoolExecutor(1, thread_name_prefix="hyperlax-compile")
         for unit, samples in units:
             key = (unit.structure, unit.lanes)
@@ -187,31 +189,32 @@ class Executor:
                 self.ahead[key] = self.compiler.submit(self._build, unit, samples, unit.sample_ids)
 
     def close(self) -> None:
-        """Drop the steps not yet compiled ahead (one compiling finishes first)."""
+        """Drop the programs not yet compiled ahead (those compiling finish first)."""
         if self.compiler is not None:
             self.compiler.shutdown(wait=True, cancel_futures=True)
             self.compiler, self.ahead = None, {}
 
-    def _compile(self, unit: Unit, samples: Sequence[dict[str, Any]], sample_ids: Sequence[int]) -> tuple[Any, Any]:
-        """The unit's compiled step and the shapes of its lanes' state (compiled ahead, or now)."""
+    def _compile(self, unit: Unit, samples: Sequence[dict[str, Any]], sample_ids: Sequence[int]) -> tuple[Programs, Any]:
+        """The unit's compiled programs and the shapes of its lanes' state (compiled ahead, or now)."""
         key = (unit.structure, unit.lanes)
         if key not in self.compiled:
             start = time.perf_counter()
             pending = self.ahead.pop(key, None)
-            step, shapes, seconds, from_cache = pending.result() if pending else self._build(unit, samples, sample_ids)
+            programs, shapes, seconds, from_cache = pending.result() if pending else self._build(unit, samples, sample_ids)
             self.compile_wait_s += time.perf_counter() - start
             self.compile_s += seconds
             self.compile_count += 1
             self.compile_cache_hits += int(from_cache)
-            self.compiled[key] = (step, shapes)
+            self.compiled[key] = (programs, shapes)
         return self.compiled[key]
 
     def _build(
         self, unit: Unit, samples: Sequence[dict[str, Any]], sample_ids: Sequence[int]
-    ) -> tuple[Any, Any, float, bool]:
-        """Trace, lower and compile the unit's step (for its first sample's config, on lanes padded
-        to split evenly over its devices): it, its lanes' state shapes, the seconds it took and
-        whether it came from the compile cache."""
+    ) -> tuple[Programs, Any, float, bool]:
+        """Trace, lower and compile the unit's programs (for its first sample's config, on lanes
+        padded to split evenly over its devices; `advance`, the largest, on a helper thread while
+        `start` and `copy` compile here): them, its lanes' state shapes, the seconds it took and
+        whether every program came from the compile cache."""
         sharding = self.sharding(unit)
         config = config_for(self.base_config, samples[0])
         hparams, keys = self.inputs(samples, sample_ids, padded_lanes(unit.lanes, self.num_seeds, sharding.count))
@@ -226,17 +229,22 @@ class Executor:
         shapes = jax.eval_shape(jax.vmap(segments.init, axis_name=LANES), hparams, keys)
         lanes = keys.shape[:1]
         fresh, until, source = (jax.ShapeDtypeStruct(lanes, dtype) for dtype in (jnp.bool_, jnp.int32, jnp.int32))
-        start, hits = time.perf_counter(), compile_cache.hits()
-        compiled = sharding.jit(lane_step(segments)).lower(shapes, hparams, keys, fresh, until, source).compile()
-        seconds, from_cache = time.perf_counter() - start, compile_cache.hits() > hits
-        stats = compiled.memory_analysis()
+        start = time.perf_counter()
+        with ThreadPoolExecutor(1, thread_name_prefix="hyperlax-compile-advance") as helper:
+            advance = helper.submit(_compiled, sharding.jit(lane_advance(segments), 3).lower(shapes, hparams, until))
+            begin = _compiled(sharding.jit(lane_start(segments), 4).lower(shapes, hparams, keys, fresh))
+            copy = _compiled(sharding.jit_copy().lower(shapes, source)) if self.scheduler.pbt is not None else (None, True)
+            parts = [begin, advance.result(), copy]
+        programs = Programs(*(program for program, _ in parts))
+        seconds, from_cache = time.perf_counter() - start, all(hit for _, hit in parts)
+        stats = programs.advance.memory_analysis()
         if stats is not None:
             needs = stats.argument_size_in_bytes + stats.output_size_in_bytes + stats.temp_size_in_bytes
             log.info(
                 "compiled in %.1fs%s; XLA plans %.0f MiB per device", seconds,
                 " (from the compile cache)" if from_cache else "", needs / MiB,
             )
-        return compiled, shapes, seconds, from_cache
+        return programs, shapes, seconds, from_cache
 
     def run_unit(
         self,
@@ -314,7 +322,7 @@ class Executor:
         }
         pool = Pool.start(len(samples), slots)
         hparams = {k: v[pool.occupant] for k, v in table.items()}  # per slot; PBT changes its rows
-        step, shapes = self._compile(unit, samples, ids)
+        programs, shapes = self._compile(unit, samples, ids)
         path = checkpoint.path_of(directory, unit.sample_ids, unit.lanes) if directory is not None else None
         per_seeds = lambda s: jax.ShapeDtypeStruct((seeds,) + s.shape[1:], s.dtype)  # noqa: E731
         like_final = jax.tree.map(per_seeds, (shapes["params"], shapes.get("opt_state")))
@@ -324,7 +332,7 @@ class Executor:
         source = np.arange(slots * seeds)
         rule = copy.deepcopy(self.scheduler.rule)  # each unit decides over its own samples only
         settled = 0  # env steps (over seeds) of the unit's budget taken or given up by a stop
-        if restored is None:  # every lane starts fresh (init inside the first step)
+        if restored is None:  # every lane starts fresh (`start` before the first advance)
             state = jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), shapes)
             record, done = checkpoint.Record.empty(len(samples) * seeds, len(self.milestones)), 0
             if self.scheduler.pbt is not None:
@@ -351,10 +359,12 @@ class Executor:
             occupants = [ids[max(i, 0)] for i in pool.occupant]
             if occupants != keyed:  # the keys change only when a slot takes on a sample
                 keyed, keys = occupants, self._keys(occupants)
-            state, metrics, finite = step(
-                state, jax.tree.map(lambda v: np.repeat(v, seeds), hparams), keys,
-                np.repeat(pool.fresh, seeds), np.repeat(np.asarray(until, np.int32), seeds), source.astype(np.int32),
-            )
+            lane_values = jax.tree.map(lambda v: np.repeat(v, seeds), hparams)
+            if np.any(source != np.arange(slots * seeds)):
+                state = programs.copy(state, source.astype(np.int32))
+            if any(pool.fresh):
+                state = programs.start(state, lane_values, keys, np.repeat(pool.fresh, seeds))
+            state, metrics, finite = programs.advance(state, lane_values, np.repeat(np.asarray(until, np.int32), seeds))
             self.segments_run += 1
             done += 1
             episode_return, finite, env_steps, slot_steps = jax.device_get(
@@ -493,26 +503,42 @@ class Executor:
             })
 
 
-def lane_step(segments: Segments) -> Callable:
-    """The unit's step `(state, hparams, keys, fresh, until) -> (state, metrics, finite)` over lanes:
-    lanes marked fresh start anew from `init`, then every lane advances to its own `until` env steps
-    (`LaneSharding.jit` adds PBT's copies of lane states in front).
+class Programs(NamedTuple):
+    """A structure's compiled programs for one lane count (each donates the lanes' state)."""
+
+    start: Any  # (state, hparams, keys, fresh) -> state: the lanes marked fresh start anew (`lane_start`)
+    advance: Any  # (state, hparams, until) -> (state, metrics, finite): every lane to its `until` (`lane_advance`)
+    copy: Any  # (state, source) -> state: each lane takes lane `source`'s state (PBT only; else None)
+
+
+def _compiled(lowered: Any) -> tuple[Any, bool]:
+    """Compile on this thread: the program and whether it came from jax's compile cache."""
+    hits = compile_cache.hits()
+    return lowered.compile(), compile_cache.hits() > hits
+
+
+def lane_start(segments: Segments) -> Callable:
+    """`(state, hparams, keys, fresh) -> state` over lanes: the lanes marked fresh start anew from
+    `init`, the others keep their state.
 
     `init` runs lane by lane (`lax.map`), not vmapped: a batched LAPACK call (the QR of an orthogonal
     init) deadlocks jaxlib 0.10's CPU thread pool when several CPU devices run it at once."""
+
+    def start(state, hparams, keys, fresh):
+        return select(fresh, jax.lax.map(lambda a: segments.init(*a), (hparams, keys)), state)
+
+    return start
+
+
+def lane_advance(segments: Segments) -> Callable:
+    """`(state, hparams, until) -> (state, metrics, finite)` over lanes: every lane advances to its
+    own `until` env steps; `finite` is false for a lane whose parameters or return are not."""
 
     def advance(state, hparams, until):
         state, metrics = segments.advance(state, hparams, until)
         return state, metrics, all_finite(state["params"]) & jnp.isfinite(metrics.episode_return)
 
-    def step(state, hparams, keys, fresh, until):
-        state = jax.lax.cond(
-            jnp.any(fresh), lambda: select(fresh, jax.lax.map(lambda a: segments.init(*a), (hparams, keys)), state),
-            lambda: state,
-        )
-        return jax.vmap(advance, axis_name=LANES)(state, hparams, until)
-
-    return step
+    return jax.vmap(advance, axis_name=LANES)
 
 
 def params_by_leaf(params: Any) -> dict[str, np.ndarray]:

@@ -743,7 +743,7 @@ def run_batch(
     hooks: Hooks = Hooks(),
 ) -> None:
     """Run the batch's units and write its directory (a pool's further samples included); the
-    later units' steps compile while the first trains, unless the executor has them already."""
+    later units' programs compile while the first trains, unless the executor has them already."""
     start = time.perf_counter()
     executor.compile_ahead([(unit, [samples[i] for i in unit.sample_ids]) for unit in batch.units])
     compiles, env_steps, slots = executor.compile_count, executor.env_steps, executor.slots
