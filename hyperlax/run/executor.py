@@ -181,7 +181,8 @@ class Executor:
 
     def compile_ahead(self, units: Sequence[tuple[Unit, Sequence[dict[str, Any]]]]) -> None:
         """Compile, in order on a background thread, the programs these units (with their samples)
-        will need: a unit trains while the next one's programs compile, and waits only for those not ready."""
+        will need: a unit trains while the next one's programs compile, and waits only for those
+        not ready."""
         self.compiler = self.compiler or ThreadPoolExecutor(1, thread_name_prefix="hyperlax-compile")
         for unit, samples in units:
             key = (unit.structure, unit.lanes)
@@ -194,13 +195,16 @@ class Executor:
             self.compiler.shutdown(wait=True, cancel_futures=True)
             self.compiler, self.ahead = None, {}
 
-    def _compile(self, unit: Unit, samples: Sequence[dict[str, Any]], sample_ids: Sequence[int]) -> tuple[Programs, Any]:
+    def _compile(
+        self, unit: Unit, samples: Sequence[dict[str, Any]], sample_ids: Sequence[int]
+    ) -> tuple[Programs, Any]:
         """The unit's compiled programs and the shapes of its lanes' state (compiled ahead, or now)."""
         key = (unit.structure, unit.lanes)
         if key not in self.compiled:
             start = time.perf_counter()
             pending = self.ahead.pop(key, None)
-            programs, shapes, seconds, from_cache = pending.result() if pending else self._build(unit, samples, sample_ids)
+            built = pending.result() if pending else self._build(unit, samples, sample_ids)
+            programs, shapes, seconds, from_cache = built
             self.compile_wait_s += time.perf_counter() - start
             self.compile_s += seconds
             self.compile_count += 1
@@ -233,8 +237,10 @@ class Executor:
         with ThreadPoolExecutor(1, thread_name_prefix="hyperlax-compile-advance") as helper:
             advance = helper.submit(_compiled, sharding.jit(lane_advance(segments), 3).lower(shapes, hparams, until))
             begin = _compiled(sharding.jit(lane_start(segments), 4).lower(shapes, hparams, keys, fresh))
-            copy = _compiled(sharding.jit_copy().lower(shapes, source)) if self.scheduler.pbt is not None else (None, True)
-            parts = [begin, advance.result(), copy]
+            copies = (None, True)  # no copy program without PBT
+            if self.scheduler.pbt is not None:
+                copies = _compiled(sharding.jit_copy().lower(shapes, source))
+            parts = [begin, advance.result(), copies]
         programs = Programs(*(program for program, _ in parts))
         seconds, from_cache = time.perf_counter() - start, all(hit for _, hit in parts)
         stats = programs.advance.memory_analysis()
