@@ -179,7 +179,9 @@ def main() -> None:
     parser.add_argument("--devices", default="", help="device counts to also run the batched plan on, e.g. 1,2")
     parser.add_argument("--skip-segment-loop", action="store_true", help="leave out the segment_loop figure")
     parser.add_argument("--dump-samples", default="", help="write every sample's config here (JSON) and go on")
-    parser.add_argument("--modes", default="", help="run only these modes, e.g. padded,auto (default: every mode)")
+    parser.add_argument(
+        "--modes", default="", help="run only these modes, in this order, e.g. auto,padded (default: every mode)"
+    )
     parser.add_argument("--no-compile-ahead", action="store_true", help="compile each unit's step when it starts")
     args = parser.parse_args()
 
@@ -205,7 +207,10 @@ def main() -> None:
     for count in filter(None, args.devices.split(",")):
         modes[f"batched_on_{count}_devices"] = Settings(hparam_batch_size=args.num_samples, devices=int(count), **common)
     if args.modes:
-        modes = {mode: settings for mode, settings in modes.items() if mode in args.modes.split(",")}
+        unknown = [mode for mode in args.modes.split(",") if mode not in modes]
+        if unknown:
+            parser.error(f"--modes: no mode {', '.join(unknown)} in this case; its modes: {', '.join(modes)}")
+        modes = {mode: modes[mode] for mode in args.modes.split(",")}
     prepared = {mode: prepare(recipe, samples, settings, {"kind": "bench"}) for mode, settings in modes.items()}
     hp = recipe.base_config["algorithm"]["hyperparam"]
     result = {

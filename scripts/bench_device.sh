@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Issue 14's device figures in one call: R16, R64 and M16, batched against sequential, on this
+# machine's default jax backend (a GPU where there is one), each benchmark's JSON into OUTDIR.
+#
+#     bash scripts/bench_device.sh OUTDIR [BUDGET_S]
+#
+# Runs in priority order while the budget (default 540 s) lasts; each benchmark gets what is left
+# and is cut off there (its file then holds what it printed: the modes that finished, on stderr).
+# OUTDIR/device.txt names the device. The compile cache is off in every mode (bench_sweep.py).
+set -u
+out=${1:?usage: bench_device.sh OUTDIR [BUDGET_S]}
+budget=${2:-540}
+mkdir -p "$out"
+end=$((SECONDS + budget))
+python=${PYTHON:-python}
+{ nvidia-smi -L 2>/dev/null; "$python" -c 'import hyperlax, jax; print(jax.devices())'; } > "$out/device.txt"
+
+run() {  # run NAME ARGS...: bench_sweep.py ARGS into OUTDIR/NAME.json, within the budget
+    local name=$1 left=$((end - SECONDS))
+    shift
+    if ((left < 30)); then
+        echo "$name: skipped, $left s of the budget left" | tee -a "$out/skipped.txt"
+        return
+    fi
+    echo "$name: up to $left s" >&2
+    timeout "$left" "$python" scripts/bench_sweep.py --skip-segment-loop "$@" > "$out/$name.json" 2> "$out/$name.err"
+    echo "$name: exit $? after $((SECONDS - end + left)) s" >&2
+}
+
+run r16 --total-timesteps 102400
+run r64 --total-timesteps 102400 --num-samples 64
+run m16 --case mixed --modes auto,padded,grouped,sequential
