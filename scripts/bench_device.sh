@@ -5,8 +5,9 @@
 #     bash scripts/bench_device.sh OUTDIR [BUDGET_S]
 #
 # Runs in priority order while the budget (default 540 s) lasts; each benchmark gets what is left
-# and is cut off there (its file then holds what it printed: the modes that finished, on stderr).
-# OUTDIR/device.txt names the device. The compile cache is off in every mode (bench_sweep.py).
+# and is cut off there (its NAME.err then holds the modes that finished, a JSON line each). A case
+# with under 30 s left is skipped (OUTDIR/skipped.txt). OUTDIR/device.txt names the device. The
+# compile cache is off in every mode (bench_sweep.py). PYTHON picks the interpreter (python).
 set -u
 out=${1:?usage: bench_device.sh OUTDIR [BUDGET_S]}
 budget=${2:-540}
