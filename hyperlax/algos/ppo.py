@@ -430,13 +430,12 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
                         },
                         (actor_opt, critic_opt),
                     )
-                    return select(learning, stepped, learner) if masked else stepped
+                    # Unmasked, the select fuses into the kernels that compute the step: no kernel of its own.
+                    return select(learning if masked else training, stepped, learner)
 
                 return jax.lax.fori_loop(0, loop_count(in_epoch, lane.num_minibatches), minibatch_step, learner)
 
-            learned = jax.lax.fori_loop(0, loop_count(training, lane.update_epochs), epoch_step, (params, opt_states))
-            # Unmasked, a lane that is not training keeps its learner: one select per update, not per minibatch.
-            return learned if masked else select(training, learned, (params, opt_states))
+            return jax.lax.fori_loop(0, loop_count(training, lane.update_epochs), epoch_step, (params, opt_states))
 
         def update_step(i, carry):
             params, opt_states, env_state, obs, slots = carry

@@ -32,7 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from hyperlax.algos.common import LANES, milestones, select
+from hyperlax.algos.common import LANES, milestones
 from hyperlax.algos.interface import Algorithm, Segments, lane_hparams
 from hyperlax.config import flatten, merge, unflatten
 from hyperlax.envs import EnvSpec
@@ -107,9 +107,10 @@ class Scheduler(NamedTuple):
 
 
 def all_finite(tree: Any) -> jax.Array:
-    """Whether every floating-point value of `tree` is finite (a scalar)."""
-    leaves = [jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree) if jnp.issubdtype(x.dtype, jnp.floating)]
-    return jnp.all(jnp.stack(leaves)) if leaves else jnp.bool_(True)
+    """Whether every floating-point value of `tree` is finite (a scalar): one check over the
+    leaves joined, not one compiled kernel per leaf."""
+    leaves = [x.ravel() for x in jax.tree.leaves(tree) if jnp.issubdtype(x.dtype, jnp.floating)]
+    return jnp.all(jnp.isfinite(jnp.concatenate(leaves))) if leaves else jnp.bool_(True)
 
 
 class Executor:
@@ -525,13 +526,18 @@ def _compiled(lowered: Any) -> tuple[Any, bool]:
 
 def lane_start(segments: Segments) -> Callable:
     """`(state, hparams, keys, fresh) -> state` over lanes: the lanes marked fresh start anew from
-    `init`, the others keep their state.
+    `init`, the others keep their state (a `cond` per lane: a kept lane runs no `init`, and no
+    select per state leaf is compiled).
 
     `init` runs lane by lane (`lax.map`), not vmapped: a batched LAPACK call (the QR of an orthogonal
     init) deadlocks jaxlib 0.10's CPU thread pool when several CPU devices run it at once."""
 
+    def start_lane(lane):
+        state, hparams, key, fresh = lane
+        return jax.lax.cond(fresh, segments.init, lambda hparams, key: state, hparams, key)
+
     def start(state, hparams, keys, fresh):
-        return select(fresh, jax.lax.map(lambda a: segments.init(*a), (hparams, keys)), state)
+        return jax.lax.map(start_lane, (state, hparams, keys, fresh))
 
     return start
 
