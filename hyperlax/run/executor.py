@@ -224,12 +224,6 @@ class Executor:
         config = config_for(self.base_config, samples[0])
         hparams, keys = self.inputs(samples, sample_ids, padded_lanes(unit.lanes, self.num_seeds, sharding.count))
         extents = self.extents[unit.structure]
-        if self.algo.lane_bytes is not None:
-            per_device = keys.shape[0] // sharding.count * self.algo.lane_bytes(config, self.env, extents)
-            log.info(
-                "compiling for %d lanes x %d seeds on %d device(s), memory estimate %.0f MiB per device",
-                keys.shape[0] // self.num_seeds, self.num_seeds, sharding.count, per_device / MiB,
-            )
         segments = self.algo.make_segments(config, self.env, extents)
         shapes = jax.eval_shape(jax.vmap(segments.init, axis_name=LANES), hparams, keys)
         lanes = keys.shape[:1]
@@ -237,6 +231,12 @@ class Executor:
         start = time.perf_counter()
         with ThreadPoolExecutor(1, thread_name_prefix="hyperlax-compile-advance") as helper:
             advance = helper.submit(_compiled, sharding.jit(lane_advance(segments), 3).lower(shapes, hparams, until))
+            if self.algo.lane_bytes is not None:  # estimated while `advance` compiles: it traces `init`
+                per_device = keys.shape[0] // sharding.count * self.algo.lane_bytes(config, self.env, extents)
+                log.info(
+                    "compiling for %d lanes x %d seeds on %d device(s), memory estimate %.0f MiB per device",
+                    keys.shape[0] // self.num_seeds, self.num_seeds, sharding.count, per_device / MiB,
+                )
             begin = _compiled(sharding.jit(lane_start(segments), 4).lower(shapes, hparams, keys, fresh))
             copies = (None, True)  # no copy program without PBT
             if self.scheduler.pbt is not None:
