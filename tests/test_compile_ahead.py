@@ -1,7 +1,8 @@
 """Steps compiled ahead: told the units to come, the executor compiles their programs in plan order
 on a background thread while earlier units train; the programs, and so the results, are those it
 would compile when each unit starts, and a failed compile surfaces when its unit runs. A unit's
-programs compile side by side, `advance` on a helper thread."""
+programs compile side by side, `start` on a helper thread with XLA options for compile speed that
+leave its numbers as they were."""
 
 import re
 import threading
@@ -10,9 +11,10 @@ import jax
 import numpy as np
 import pytest
 
+from hyperlax.algos.common import LANES
 from hyperlax.recipes import load_recipe
 from hyperlax.run import executor as executor_module
-from hyperlax.run.executor import Executor
+from hyperlax.run.executor import ONCE, Executor, config_for, lane_start
 from hyperlax.run.loop import Settings, make_executor, prepare
 from hyperlax.space import draw_samples
 
@@ -103,9 +105,9 @@ def test_a_units_programs_compile_side_by_side(planned, monkeypatch):
     prepared, units = planned
     seen, compiled = [], executor_module._compiled
 
-    def recorded(lowered):
+    def recorded(lowered, options=None):
         seen.append((re.search(r"module @(\w+)", lowered.as_text()).group(1), threading.current_thread().name))
-        return compiled(lowered)
+        return compiled(lowered, options)
 
     monkeypatch.setattr(executor_module, "_compiled", recorded)
     executor = make_executor(prepared)
@@ -113,6 +115,29 @@ def test_a_units_programs_compile_side_by_side(planned, monkeypatch):
     result = executor.run_unit(unit, samples)
     threads = dict(seen)
     assert len(seen) == 2 and set(threads) == {"jit_start", "jit_advance"}  # no copy without PBT
-    assert threads["jit_advance"].startswith("hyperlax-compile-advance")
-    assert threads["jit_start"] == threading.current_thread().name
+    assert threads["jit_start"].startswith("hyperlax-compile-start")
+    assert threads["jit_advance"] == threading.current_thread().name
     assert executor.compile_count == 1 and np.isfinite(result.output.returns).all()
+
+
+@pytest.mark.parametrize(("algo", "env"), [("ppo_mlp", "gymnax.cartpole"), ("dqn_mlp", "gymnax.cartpole"), ("sac_mlp", "gymnax.pendulum")])
+def test_start_compiled_for_compile_speed_starts_lanes_bit_for_bit_as_the_default_compile(algo, env):
+    recipe = load_recipe(algo, env)
+    samples = draw_samples(recipe.distributions, 2, "qmc_sobol", 0)
+    prepared = prepare(recipe, samples, Settings(hparam_batch_size=2, total_timesteps=20480, compile_cache="off"), {})
+    executor = make_executor(prepared)
+    unit = prepared.plan[0].units[0]
+    unit_samples = [prepared.samples[i] for i in unit.sample_ids]
+    hparams, keys = executor.inputs(unit_samples, unit.sample_ids, unit.lanes)
+    segments = recipe.algorithm.make_segments(
+        config_for(prepared.base_config, unit_samples[0]), executor.env, prepared.extents[unit.structure]
+    )
+    shapes = jax.eval_shape(jax.vmap(segments.init, axis_name=LANES), hparams, keys)
+    fresh = np.ones(keys.shape[0], bool)
+    lowered = jax.jit(lane_start(segments)).lower(shapes, hparams, keys, fresh)
+    zeros = lambda: jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), shapes)  # noqa: E731
+    default = jax.device_get(lowered.compile()(zeros(), hparams, keys, fresh))
+    fast = jax.device_get(lowered.compile(compiler_options=ONCE)(zeros(), hparams, keys, fresh))
+    assert jax.tree.structure(fast) == jax.tree.structure(default)
+    for a, b in zip(jax.tree.leaves(fast), jax.tree.leaves(default)):
+        np.testing.assert_array_equal(a, b)

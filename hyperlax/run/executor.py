@@ -217,31 +217,34 @@ class Executor:
         self, unit: Unit, samples: Sequence[dict[str, Any]], sample_ids: Sequence[int]
     ) -> tuple[Programs, Any, float, bool]:
         """Trace, lower and compile the unit's programs (for its first sample's config, on lanes
-        padded to split evenly over its devices; `advance`, the largest, on a helper thread while
-        `start` and `copy` compile here): them, its lanes' state shapes, the seconds it took and
-        whether every program came from the compile cache."""
+        padded to split evenly over its devices): them, its lanes' state shapes, the seconds it took
+        and whether every program came from the compile cache.
+
+        `start` (and `copy`) compile on a helper thread while `advance`, the largest, traces and
+        lowers here, so that its compile, the longest step, has the CPU to itself."""
         sharding = self.sharding(unit)
         config = config_for(self.base_config, samples[0])
-        hparams, keys = self.inputs(samples, sample_ids, padded_lanes(unit.lanes, self.num_seeds, sharding.count))
+        lanes = padded_lanes(unit.lanes, self.num_seeds, sharding.count)
+        hparams, keys = jax.eval_shape(lambda: self.inputs(samples, sample_ids, lanes))  # shapes only
         extents = self.extents[unit.structure]
         segments = self.algo.make_segments(config, self.env, extents)
         shapes = jax.eval_shape(jax.vmap(segments.init, axis_name=LANES), hparams, keys)
-        lanes = keys.shape[:1]
-        fresh, until, source = (jax.ShapeDtypeStruct(lanes, dtype) for dtype in (jnp.bool_, jnp.int32, jnp.int32))
+        fresh, until, source = (jax.ShapeDtypeStruct(keys.shape[:1], dtype) for dtype in (jnp.bool_, jnp.int32, jnp.int32))
+        once = ONCE if self.devices[0].platform == "cpu" else None
         start = time.perf_counter()
-        with ThreadPoolExecutor(1, thread_name_prefix="hyperlax-compile-advance") as helper:
-            advance = helper.submit(_compiled, sharding.jit(lane_advance(segments), 3).lower(shapes, hparams, until))
-            if self.algo.lane_bytes is not None:  # estimated while `advance` compiles: it traces `init`
-                per_device = keys.shape[0] // sharding.count * self.algo.lane_bytes(config, self.env, extents)
-                log.info(
-                    "compiling for %d lanes x %d seeds on %d device(s), memory estimate %.0f MiB per device",
-                    keys.shape[0] // self.num_seeds, self.num_seeds, sharding.count, per_device / MiB,
-                )
-            begin = _compiled(sharding.jit(lane_start(segments), 4).lower(shapes, hparams, keys, fresh))
-            copies = (None, True)  # no copy program without PBT
+        with ThreadPoolExecutor(1, thread_name_prefix="hyperlax-compile-start") as helper:
+            begin = helper.submit(_compiled, sharding.jit(lane_start(segments), 4).lower(shapes, hparams, keys, fresh), once)
+            copies = None  # no copy program without PBT
             if self.scheduler.pbt is not None:
-                copies = _compiled(sharding.jit_copy().lower(shapes, source))
-            parts = [begin, advance.result(), copies]
+                copies = helper.submit(_compiled, sharding.jit_copy().lower(shapes, source), once)
+            lowered = sharding.jit(lane_advance(segments), 3).lower(shapes, hparams, until)
+            estimate = None  # taken while `advance` compiles: it traces `init`
+            if self.algo.lane_bytes is not None:
+                estimate = helper.submit(self._log_estimate, config, extents, keys.shape[0], sharding.count)
+            advance = _compiled(lowered)
+            parts = [begin.result(), advance, copies.result() if copies else (None, True)]
+            if estimate is not None:
+                estimate.result()
         programs = Programs(*(program for program, _ in parts))
         seconds, from_cache = time.perf_counter() - start, all(hit for _, hit in parts)
         stats = programs.advance.memory_analysis()
@@ -252,6 +255,13 @@ class Executor:
                 " (from the compile cache)" if from_cache else "", needs / MiB,
             )
         return programs, shapes, seconds, from_cache
+
+    def _log_estimate(self, config: dict[str, Any], extents: dict[str, int], lanes: int, devices: int) -> None:
+        per_device = lanes // devices * self.algo.lane_bytes(config, self.env, extents)
+        log.info(
+            "compiling for %d lanes x %d seeds on %d device(s), memory estimate %.0f MiB per device",
+            lanes // self.num_seeds, self.num_seeds, devices, per_device / MiB,
+        )
 
     def run_unit(
         self,
@@ -329,6 +339,8 @@ class Executor:
         }
         pool = Pool.start(len(samples), slots)
         hparams = {k: v[pool.occupant] for k, v in table.items()}  # per slot; PBT changes its rows
+        keyed = [ids[max(i, 0)] for i in pool.occupant]  # the samples `keys` are for
+        keys = self._keys(keyed)  # the first unit's compiles `lane_keys` while its programs compile ahead
         programs, shapes = self._compile(unit, samples, ids)
         path = checkpoint.path_of(directory, unit.sample_ids, unit.lanes) if directory is not None else None
         per_seeds = lambda s: jax.ShapeDtypeStruct((seeds,) + s.shape[1:], s.dtype)  # noqa: E731
@@ -356,7 +368,7 @@ class Executor:
             if rule is not None:
                 rule.restore(host["rule"])
             log.info("%s: continuing from its checkpoint after step %d", directory.name, done)
-        saved, keyed = done, None
+        saved = done
         while pool.busy():
             for first, values in self.scheduler.replay or ():
                 if first == pool.progress[0]:
@@ -518,10 +530,17 @@ class Programs(NamedTuple):
     copy: Any  # (state, source) -> state: each lane takes lane `source`'s state (PBT only; else None)
 
 
-def _compiled(lowered: Any) -> tuple[Any, bool]:
-    """Compile on this thread: the program and whether it came from jax's compile cache."""
+# XLA options for the CPU programs a unit runs a few times (`start`, `copy`): compiled for compile
+# speed (XLA's older elemental emitters, about 30% less CPU, the same numbers) on one thread,
+# leaving the other cores to `advance`, which traces meanwhile.
+ONCE = {"xla_cpu_use_fusion_emitters": False, "xla_cpu_parallel_codegen_split_count": 1}
+
+
+def _compiled(lowered: Any, options: dict[str, Any] | None = None) -> tuple[Any, bool]:
+    """Compile on this thread (with these XLA options): the program and whether it came from jax's
+    compile cache."""
     hits = compile_cache.hits()
-    return lowered.compile(), compile_cache.hits() > hits
+    return lowered.compile(compiler_options=options), compile_cache.hits() > hits
 
 
 def lane_start(segments: Segments) -> Callable:
