@@ -120,7 +120,9 @@ def test_a_units_programs_compile_side_by_side(planned, monkeypatch):
     assert executor.compile_count == 1 and np.isfinite(result.output.returns).all()
 
 
-@pytest.mark.parametrize(("algo", "env"), [("ppo_mlp", "gymnax.cartpole"), ("dqn_mlp", "gymnax.cartpole"), ("sac_mlp", "gymnax.pendulum")])
+@pytest.mark.parametrize(
+    ("algo", "env"), [("ppo_mlp", "gymnax.cartpole"), ("dqn_mlp", "gymnax.cartpole"), ("sac_mlp", "gymnax.pendulum")]
+)
 def test_start_compiled_for_compile_speed_starts_lanes_bit_for_bit_as_the_default_compile(algo, env):
     recipe = load_recipe(algo, env)
     samples = draw_samples(recipe.distributions, 2, "qmc_sobol", 0)

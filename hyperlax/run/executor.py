@@ -257,6 +257,7 @@ class Executor:
         return programs, shapes, seconds, from_cache
 
     def _log_estimate(self, config: dict[str, Any], extents: dict[str, int], lanes: int, devices: int) -> None:
+        """Log the memory a unit of `lanes` lanes over `devices` devices is estimated to need."""
         per_device = lanes // devices * self.algo.lane_bytes(config, self.env, extents)
         log.info(
             "compiling for %d lanes x %d seeds on %d device(s), memory estimate %.0f MiB per device",
@@ -340,7 +341,7 @@ class Executor:
         pool = Pool.start(len(samples), slots)
         hparams = {k: v[pool.occupant] for k, v in table.items()}  # per slot; PBT changes its rows
         keyed = [ids[max(i, 0)] for i in pool.occupant]  # the samples `keys` are for
-        keys = self._keys(keyed)  # the first unit's compiles `lane_keys` while its programs compile ahead
+        keys = self._keys(keyed)  # (the first unit's call compiles `lane_keys` while its programs compile ahead)
         programs, shapes = self._compile(unit, samples, ids)
         path = checkpoint.path_of(directory, unit.sample_ids, unit.lanes) if directory is not None else None
         per_seeds = lambda s: jax.ShapeDtypeStruct((seeds,) + s.shape[1:], s.dtype)  # noqa: E731
