@@ -71,3 +71,20 @@ def test_a_lane_past_its_milestone_keeps_its_state_masked_or_not(setup):
         assert list(metrics.env_steps) == [256, 128, 256] and list(metrics.slots) == [128, 128, 128]
         results[name] = second
     assert_trees_close(results["unmasked"], results["masked"], atol=1e-5)
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_ranked_order_is_the_stable_sort_of_the_ranks_with_ties_and_near_ties(masked):
+    rng = np.random.default_rng(0)
+    rank = rng.integers(0, 2**32, size=(3, 512), dtype=np.uint32)
+    mine = rng.random((3, 512)) < 0.7 if masked else None
+    near = rank.copy()  # lane 1: positions 5 and 9 share their top bits, in the reverse order of their positions
+    near[1, 5], near[1, 9] = 0x12345600 | 0xFF, 0x12345600
+    tied = rank.copy()  # lane 2: equal ranks, kept in position order
+    tied[2, 40] = tied[2, 300] = tied[2, 7]
+    order = jax.jit(jax.vmap(ppo.ranked_order, axis_name=LANES))
+    for ranks in (rank, near, tied):
+        got = np.asarray(order(ranks, mine) if masked else order(ranks))
+        for lane in range(3):
+            keys = (ranks[lane], ~mine[lane]) if masked else (ranks[lane],)
+            np.testing.assert_array_equal(got[lane], np.lexsort(keys))

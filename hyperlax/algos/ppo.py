@@ -35,7 +35,7 @@ import numpy as np
 import optax
 
 from hyperlax.algos import checks
-from hyperlax.algos.common import env_state_bytes, evaluate, iterations_until, max_over_lanes, select, tree_bytes
+from hyperlax.algos.common import any_lane, env_state_bytes, evaluate, iterations_until, max_over_lanes, select, tree_bytes
 from hyperlax.algos.interface import Algorithm, SegmentMetrics, Segments
 from hyperlax.envs import EnvSpec
 from hyperlax.nets import Critic, DiscreteActor, GaussianActor
@@ -340,12 +340,10 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
 
         def shuffle(key):
             """Flat [rollout_length * num_envs] positions, the lane's own transitions first, ranked by
-            random bits of their unpadded index: the order its solo run draws."""
+            random bits of their unpadded index (ties by position): the order its solo run draws."""
             t, e = np.divmod(np.arange(rollout_length * num_envs), num_envs)
             rank = jax.vmap(lambda i: jax.random.bits(jax.random.fold_in(key, i)))(t * lane.num_envs + e)
-            if not masked:
-                return jnp.argsort(rank, stable=True).astype(jnp.uint32)
-            return jnp.lexsort((rank, ~((t < lane.rollout_length) & (e < lane.num_envs)))).astype(jnp.uint32)
+            return ranked_order(rank, (t < lane.rollout_length) & (e < lane.num_envs) if masked else None)
 
         def actor_loss(actor_params, batch, adv, weight):
             """This chunk's share of the minibatch's actor loss (its terms over the lane's minibatch size)."""
@@ -459,6 +457,33 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
         return evaluate(env, greedy(params["actor"]), key, shape.num_eval_episodes)
 
     return Segments(init, advance, evaluate_policy)
+
+
+def ranked_order(rank: jax.Array, mine: jax.Array | None = None) -> jax.Array:
+    """The positions of `rank` (uint32 [n]) in ascending order, ties by position, those where
+    `mine` holds first: `argsort(rank, stable=True)` (or the `lexsort` with `~mine`). Called under
+    the vmap named LANES.
+
+    One sort of single keys (XLA's fast path, about 4x faster than sorting ranks with their
+    positions): each key is the rank's top bits above the position. While those top bits differ
+    from key to key this order is the exact one; if two are equal in some lane (for 512 ranks, in
+    about 2% of a lane's sorts, 3% with `mine`) every lane sorts its full ranks instead."""
+    size = rank.shape[0]
+    position_bits = max(1, (size - 1).bit_length())
+    rank_bits = (32 if mine is None else 31) - position_bits  # with `mine`, the top bit puts the others last
+
+    def exact():
+        order = jnp.argsort(rank, stable=True) if mine is None else jnp.lexsort((rank, ~mine))
+        return order.astype(jnp.uint32)
+
+    if rank_bits < 16:  # too few bits to tell most ranks apart
+        return exact()
+    keys = (rank >> (32 - rank_bits) << position_bits) | jnp.arange(size, dtype=jnp.uint32)
+    if mine is not None:
+        keys = jnp.where(mine, keys, keys | jnp.uint32(1 << 31))
+    keys = jnp.sort(keys)
+    tied = any_lane(jnp.any(keys[1:] >> position_bits == keys[:-1] >> position_bits))
+    return jax.lax.cond(tied, exact, lambda: keys & jnp.uint32((1 << position_bits) - 1))
 
 
 def _categorical_log_prob(logits, action):
