@@ -30,3 +30,9 @@ def test_on_a_cpu_no_product_contracts_the_batch():
     compiled = lambda layer: jax.jit(jax.grad(loss(layer))).lower(params).compile().as_text()  # noqa: E731
     assert "lhs_contracting_dims={0}" in compiled(nn.Dense(64))  # jax's weight gradient, left to Eigen
     assert "lhs_contracting_dims={0}" not in compiled(Dense(64))
+
+
+def test_dense_refuses_a_precision_it_would_not_keep():
+    x = jnp.ones((2, 4))
+    with pytest.raises(ValueError, match="default precision, got precision=highest"):
+        Dense(3, precision="highest").init(jax.random.PRNGKey(0), x)

@@ -42,9 +42,16 @@ _product.defvjp(_product_forward, _product_backward)
 
 
 def _dot_general(x, w, dimension_numbers, precision=None, preferred_element_type=None):
-    """`nn.Dense`'s product, x's last axis against w's first, as `_product`."""
+    """`nn.Dense`'s product, x's last axis against w's first, as `_product` (at the default precision)."""
     if dimension_numbers != (((x.ndim - 1,), (0,)), ((), ())):
-        raise ValueError(f"expected Dense's product (x's last axis against w's first), got {dimension_numbers}")
+        raise ValueError(
+            f"nets.dense.Dense computes x's last axis against w's first, got {dimension_numbers}: use flax's nn.Dense"
+        )
+    if precision is not None or preferred_element_type is not None:
+        raise ValueError(
+            f"nets.dense.Dense computes at the default precision, got precision={precision}, "
+            f"preferred_element_type={preferred_element_type}: use flax's nn.Dense for another"
+        )
     return _product(x, w)
 
 
