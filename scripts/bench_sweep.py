@@ -17,7 +17,7 @@ whatever the environment sets) and reports `compile_cache_hits` (0) to show it. 
 units' programs compile ahead on a background thread while earlier units train (`--no-compile-ahead`:
 each when its unit starts); `compile_s` counts compiling on either thread, `compile_wait_s` the
 units' waits for it, which `env_steps_per_s` leaves out. `jaxpr_equations`
-is the size of the batched plan's programs (`start` and `advance`, sub-jaxprs included), those whose
+is the size of the batched plan's programs (`start`, `advance` and `score`, sub-jaxprs included), those whose
 compilation the batched mode's `compile_s` times.
 Each mode lists its `units` in run order: lanes, devices, wall and compile seconds, and where the
 algorithm has a padding cost model (PPO) its estimate of the unit's seconds (`hyperlax/padding.py`).
@@ -49,7 +49,7 @@ from hyperlax import padding
 from hyperlax.algos.common import LANES
 from hyperlax.algos.interface import run_in_one_call
 from hyperlax.recipes import load_recipe
-from hyperlax.run.executor import config_for, lane_advance, lane_start
+from hyperlax.run.executor import config_for, lane_advance, lane_score, lane_start
 from hyperlax.run.loop import Settings, make_executor, prepare
 from hyperlax.space import draw_samples
 
@@ -127,7 +127,8 @@ def jaxpr_equations(prepared) -> dict[str, int]:
     fresh, until = jax.ShapeDtypeStruct(lanes, jax.numpy.bool_), jax.ShapeDtypeStruct(lanes, jax.numpy.int32)
     start = count_equations(jax.make_jaxpr(lane_start(segments))(state, hparams, keys, fresh).jaxpr)
     advance = count_equations(jax.make_jaxpr(lane_advance(segments))(state, hparams, until).jaxpr)
-    return {"start": start, "advance": advance, "total": start + advance}
+    score = count_equations(jax.make_jaxpr(lane_score(segments))(state).jaxpr)
+    return {"start": start, "advance": advance, "score": score, "total": start + advance + score}
 
 
 def dump_samples(path: str, prepared, env: str) -> None:

@@ -14,7 +14,7 @@ import pytest
 from hyperlax.algos.common import LANES
 from hyperlax.recipes import load_recipe
 from hyperlax.run import executor as executor_module
-from hyperlax.run.executor import ONCE, Executor, config_for, lane_start
+from hyperlax.run.executor import ONCE, Executor, config_for, lane_score, lane_start
 from hyperlax.run.loop import Settings, make_executor, prepare
 from hyperlax.space import draw_samples
 
@@ -114,8 +114,8 @@ def test_a_units_programs_compile_side_by_side(planned, monkeypatch):
     unit, samples = units[0]
     result = executor.run_unit(unit, samples)
     threads = dict(seen)
-    assert len(seen) == 2 and set(threads) == {"jit_start", "jit_advance"}  # no copy without PBT
-    assert threads["jit_start"].startswith("hyperlax-compile-start")
+    assert len(seen) == 3 and set(threads) == {"jit_start", "jit_advance", "jit_score"}  # no copy without PBT
+    assert threads["jit_start"].startswith("hyperlax-compile-start") and threads["jit_score"] == threads["jit_start"]
     assert threads["jit_advance"] == threading.current_thread().name
     assert executor.compile_count == 1 and np.isfinite(result.output.returns).all()
 
@@ -123,7 +123,7 @@ def test_a_units_programs_compile_side_by_side(planned, monkeypatch):
 @pytest.mark.parametrize(
     ("algo", "env"), [("ppo_mlp", "gymnax.cartpole"), ("dqn_mlp", "gymnax.cartpole"), ("sac_mlp", "gymnax.pendulum")]
 )
-def test_start_compiled_for_compile_speed_starts_lanes_bit_for_bit_as_the_default_compile(algo, env):
+def test_start_and_score_compiled_for_compile_speed_match_the_default_compile_bit_for_bit(algo, env):
     recipe = load_recipe(algo, env)
     samples = draw_samples(recipe.distributions, 2, "qmc_sobol", 0)
     prepared = prepare(recipe, samples, Settings(hparam_batch_size=2, total_timesteps=20480, compile_cache="off"), {})
@@ -143,3 +143,7 @@ def test_start_compiled_for_compile_speed_starts_lanes_bit_for_bit_as_the_defaul
     assert jax.tree.structure(fast) == jax.tree.structure(default)
     for a, b in zip(jax.tree.leaves(fast), jax.tree.leaves(default)):
         np.testing.assert_array_equal(a, b)
+    scoring = jax.jit(lane_score(segments)).lower(shapes)
+    returns = [scoring.compile(compiler_options=options)(default) for options in (None, ONCE)]
+    assert np.isfinite(returns[0]).all()
+    np.testing.assert_array_equal(returns[1], returns[0])

@@ -59,9 +59,9 @@ BROKEN = {
         lambda s: s.replace('"gamma", "ent_coef")', '"gamma", "ent_coef", "momentum")'),
         "the config has no key 'algorithm.hyperparam.momentum'",
     ),
-    "vector_episode_return": (
-        lambda s: s.replace("SegmentMetrics(score,", "SegmentMetrics(jnp.full(3, score),"),
-        "episode_return has shape (3,)",
+    "vector_score": (
+        lambda s: s.replace("return evaluate(env, greedy, key,", "return jnp.full(3, 1.0) * evaluate(env, greedy, key,"),
+        "score's return has shape (3,)",
     ),
     "init_without_params": (
         lambda s: s.replace('return {"params": params,', 'return {"weights": params,'),

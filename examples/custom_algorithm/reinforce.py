@@ -17,7 +17,7 @@ import optax
 
 from hyperlax.algos import checks
 from hyperlax.algos.common import evaluate, iterations_until, max_over_lanes, select
-from hyperlax.algos.interface import Algorithm, SegmentMetrics, Segments
+from hyperlax.algos.interface import Algorithm, Progress, Segments
 from hyperlax.nets import Critic, DiscreteActor
 
 HP = "algorithm.hyperparam."
@@ -120,12 +120,15 @@ def make_segments(config: dict[str, Any], env: Any, extents: dict[str, int]) -> 
         done = jnp.maximum(start, iterations_until(until, steps_per_update, num_updates))
         carry = (state["params"], state["opt_state"], state["env_state"], state["obs"])
         params, opt_state, env_state, obs = jax.lax.fori_loop(0, max_over_lanes(done - start), update, carry)
-        greedy = lambda o: jnp.argmax(policy.apply(params["policy"], o), axis=-1)  # noqa: E731
-        score = evaluate(env, greedy, jax.random.fold_in(state["eval_key"], done - 1), training["num_eval_episodes"])
         state = {**state, "params": params, "opt_state": opt_state, "env_state": env_state, "obs": obs, "update": done}
-        return state, SegmentMetrics(score, done * steps_per_update, max_over_lanes(done - start) * steps_per_update)
+        return state, Progress(done * steps_per_update, max_over_lanes(done - start) * steps_per_update)
 
-    return Segments(init, advance)
+    def score(state: dict[str, Any]) -> jax.Array:  # the greedy policy's mean return, keys from the state
+        greedy = lambda o: jnp.argmax(policy.apply(state["params"]["policy"], o), axis=-1)  # noqa: E731
+        key = jax.random.fold_in(state["eval_key"], state["update"] - 1)
+        return evaluate(env, greedy, key, training["num_eval_episodes"])
+
+    return Segments(init, advance, score)
 
 
 ALGORITHM = Algorithm(

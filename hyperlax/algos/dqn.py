@@ -1,7 +1,7 @@
 """DQN: epsilon-greedy exploration, a replay buffer per lane, a target network, optional double Q.
 
 `make_segments(config, env, extents)` reads the structural values of a nested config and returns
-`Segments(init, advance)` (see `interface`); the learning rate and every float coefficient are traced per
+`Segments(init, advance, score)` (see `interface`); the learning rate and every float coefficient are traced per
 lane, so one compiled function serves a whole batch. The loop is the off-policy schedule of
 `off_policy`: step the envs, store, and once `learning_starts` env steps are taken, learn. The
 target network moves towards the online one by `tau` (1 is a hard copy) whenever the env steps
@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import optax
 
 from hyperlax.algos import checks, common, off_policy
-from hyperlax.algos.interface import Algorithm, SegmentMetrics, Segments
+from hyperlax.algos.interface import Algorithm, Progress, Segments
 from hyperlax.envs import EnvSpec
 from hyperlax.nets import ConvTorso, QNetwork, Torso
 
@@ -211,14 +211,16 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
         (params, *rest), done, slots = off_policy.segment(
             schedule, state["iteration"], until, iteration_step, (state["params"]["q"], *(state[name] for name in names))
         )
-        score = evaluate_policy({"q": params}, jax.random.fold_in(state["eval_key"], done - 1))
         state = {**state, **dict(zip(names, rest)), "params": {"q": params}, "iteration": done}
-        return state, SegmentMetrics(score, done * schedule.steps_per_iteration, slots)
+        return state, Progress(done * schedule.steps_per_iteration, slots)
+
+    def score(state: dict[str, Any]) -> jax.Array:
+        return evaluate_policy(state["params"], jax.random.fold_in(state["eval_key"], state["iteration"] - 1))
 
     def evaluate_policy(params: dict[str, Any], key: jax.Array) -> jax.Array:
         return common.evaluate(env, lambda o: greedy(params["q"], o), key, schedule.num_eval_episodes)
 
-    return Segments(init, advance, evaluate_policy)
+    return Segments(init, advance, score, evaluate_policy)
 
 
 ALGORITHM = Algorithm(

@@ -1,10 +1,10 @@
 """PPO: clipped objective, GAE, separate actor and critic MLPs, trained in segments.
 
 `make_segments(config, env, extents)` reads the structural values of a nested config and returns
-`Segments(init, advance)` (see `interface`). `hparams` maps each VECTORIZED key to a float scalar
+`Segments(init, advance, score)` (see `interface`). `hparams` maps each VECTORIZED key to a float scalar
 and each PADDABLE key to an int scalar, all traced, so one compiled function (run under
 `vmap(axis_name=LANES)`) serves every lane of a batch. A segment runs the lane's updates until it
-has taken the milestone's env steps (each lane counts its own updates), then evaluates it.
+has taken the milestone's env steps (each lane counts its own updates); `score` then evaluates it.
 
 Lanes that share every paddable value (`extents["masked"]` false: no lane is padded) run plain
 loops of static lengths over arrays of their sizes, with no padding masks; only a lane that is not
@@ -36,7 +36,7 @@ import optax
 
 from hyperlax.algos import checks
 from hyperlax.algos.common import any_lane, env_state_bytes, evaluate, iterations_until, max_over_lanes, select, tree_bytes
-from hyperlax.algos.interface import Algorithm, SegmentMetrics, Segments
+from hyperlax.algos.interface import Algorithm, Progress, Segments
 from hyperlax.envs import EnvSpec
 from hyperlax.nets import Critic, DiscreteActor, GaussianActor
 
@@ -262,7 +262,7 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
         start = state["update"]
         actor_tx = optimizer(hp["actor_lr"], hp["max_grad_norm"], updates_per_run)
         critic_tx = optimizer(hp["critic_lr"], hp["max_grad_norm"], updates_per_run)
-        loop_key, eval_key = state["loop_key"], state["eval_key"]
+        loop_key = state["loop_key"]
 
         def step_keys(rollout_key):
             """The keys of every step's actions and env steps, per env: two [rollout_length, num_envs] arrays."""
@@ -449,14 +449,16 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
         count = max_over_lanes(jnp.maximum(target - start, 0))
         params, opt_states, env_state, obs, slots = jax.lax.fori_loop(0, count, update_step, carry)
         done = jnp.maximum(start, target)
-        score = evaluate_policy(params, jax.random.fold_in(eval_key, done - 1))
         state = {**state, "params": params, "opt_state": opt_states, "env_state": env_state, "obs": obs, "update": done}
-        return state, SegmentMetrics(score, done * steps_per_update, slots)
+        return state, Progress(done * steps_per_update, slots)
+
+    def score(state: dict[str, Any]) -> jax.Array:
+        return evaluate_policy(state["params"], jax.random.fold_in(state["eval_key"], state["update"] - 1))
 
     def evaluate_policy(params: dict[str, Any], key: jax.Array) -> jax.Array:
         return evaluate(env, greedy(params["actor"]), key, shape.num_eval_episodes)
 
-    return Segments(init, advance, evaluate_policy)
+    return Segments(init, advance, score, evaluate_policy)
 
 
 def ranked_order(rank: jax.Array, mine: jax.Array | None = None) -> jax.Array:

@@ -1,7 +1,7 @@
 """SAC: a tanh-squashed Gaussian actor, twin critics with a Polyak target, optional alpha tuning.
 
 `make_segments(config, env, extents)` reads the structural values of a nested config and returns
-`Segments(init, advance)` (see `interface`); the learning rates and every float coefficient are traced
+`Segments(init, advance, score)` (see `interface`); the learning rates and every float coefficient are traced
 per lane, so one compiled function serves a whole batch. The loop is the off-policy schedule of
 `off_policy`: step the envs (uniformly random actions until `learning_starts` env steps are
 taken, then the actor's samples), store, and learn. Each gradient step updates the critics, then
@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import optax
 
 from hyperlax.algos import checks, common, off_policy
-from hyperlax.algos.interface import Algorithm, SegmentMetrics, Segments
+from hyperlax.algos.interface import Algorithm, Progress, Segments
 from hyperlax.envs import EnvSpec
 from hyperlax.nets import SquashedGaussianActor, TwinCritic
 
@@ -225,13 +225,15 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
             schedule, state["iteration"], until, iteration_step, tuple(state[name] for name in names)
         )
         state = {**state, **dict(zip(names, carry)), "iteration": done}
-        score = evaluate_policy(state["params"], jax.random.fold_in(state["eval_key"], done - 1))
-        return state, SegmentMetrics(score, done * schedule.steps_per_iteration, slots)
+        return state, Progress(done * schedule.steps_per_iteration, slots)
+
+    def score(state: dict[str, Any]) -> jax.Array:
+        return evaluate_policy(state["params"], jax.random.fold_in(state["eval_key"], state["iteration"] - 1))
 
     def evaluate_policy(params: dict[str, Any], key: jax.Array) -> jax.Array:
         return common.evaluate(env, lambda o: greedy(params["actor"], o), key, schedule.num_eval_episodes)
 
-    return Segments(init, advance, evaluate_policy)
+    return Segments(init, advance, score, evaluate_policy)
 
 
 ALGORITHM = Algorithm(

@@ -59,18 +59,19 @@ class LaneSharding:
     def count(self) -> int:
         return len(self.devices)
 
-    def jit(self, lanes_fn: Callable, num_args: int) -> Callable:
+    def jit(self, lanes_fn: Callable, num_args: int, donate: bool = True) -> Callable:
         """`jax.jit` of `lanes_fn(state, *lane_args)` (`num_args` arguments in all, each with a
-        leading lane axis, the state donated): over several devices each runs it on its share of
-        the lanes."""
+        leading lane axis, the state donated unless `donate` is false): over several devices each
+        runs it on its share of the lanes."""
+        donated = 0 if donate else ()
         if self.count == 1:
-            return jax.jit(lanes_fn, donate_argnums=0)
+            return jax.jit(lanes_fn, donate_argnums=donated)
         lanes = PartitionSpec(AXIS)
         # check_vma=False: the programs' collectives run over the vmapped lane axis, which the
         # varying-axes check of jax 0.10 rejects; no collective crosses the devices.
         mapped = jax.shard_map(lanes_fn, mesh=self.mesh, in_specs=(lanes,) * num_args, out_specs=lanes, check_vma=False)
         sharded = NamedSharding(self.mesh, lanes)
-        return jax.jit(mapped, donate_argnums=0, in_shardings=(sharded,) * num_args, out_shardings=sharded)
+        return jax.jit(mapped, donate_argnums=donated, in_shardings=(sharded,) * num_args, out_shardings=sharded)
 
     def jit_copy(self) -> Callable:
         """`jax.jit` of `(state, source) -> state` (state donated): each lane takes the state of lane

@@ -1,12 +1,12 @@
 """Runs units as loops of segments on compiled programs: one compilation per structure and lane count.
 
 A unit runs lanes x seeds trainings under one vmap named LANES (sample-major: the seeds of a
-sample are adjacent). A compilation gives three programs over the lanes (`Programs`), compiled
+sample are adjacent). A compilation gives four programs over the lanes (`Programs`), compiled
 side by side: `start` re-initialises the lanes marked fresh (`init`), `advance` takes every lane
-to its next milestone, and with PBT `copy` gives lanes the state of others. Each step of a unit
-runs `copy` and `start` when some lane needs them, then `advance`, so the same programs start,
-continue and refill lanes. The lane states stay on the device between steps; only each segment's
-metrics come back. Each training's key is
+to its next milestone, `score` evaluates the lanes there, and with PBT `copy` gives lanes the state
+of others. Each step of a unit runs `copy` and `start` when some lane needs them, then `advance`
+and `score`, so the same programs start, continue and refill lanes. The lane states stay on the
+device between steps; only each segment's metrics come back. Each training's key is
 fold_in(fold_in(PRNGKey(seed), sample_id), seed_index), so a lane's result does not depend on its
 batch or position. A structure's array sizes (`extents`, the largest paddable values among the
 sweep's samples of that structure) are fixed when it compiles. Told the units to come
@@ -220,8 +220,8 @@ class Executor:
         padded to split evenly over its devices): them, its lanes' state shapes, the seconds it took
         and whether every program came from the compile cache.
 
-        `start` (and `copy`) compile on a helper thread while `advance`, the largest, traces and
-        lowers here, so that its compile, the longest step, has the CPU to itself."""
+        `start`, `score` (and `copy`) compile on a helper thread while `advance`, the largest, traces
+        and lowers here, so that its compile, the longest step, has the CPU to itself."""
         sharding = self.sharding(unit)
         config = config_for(self.base_config, samples[0])
         lanes = padded_lanes(unit.lanes, self.num_seeds, sharding.count)
@@ -234,6 +234,7 @@ class Executor:
         start = time.perf_counter()
         with ThreadPoolExecutor(1, thread_name_prefix="hyperlax-compile-start") as helper:
             begin = helper.submit(_compiled, sharding.jit(lane_start(segments), 4).lower(shapes, hparams, keys, fresh), once)
+            scoring = helper.submit(_compiled, sharding.jit(lane_score(segments), 1, donate=False).lower(shapes), once)
             copies = None  # no copy program without PBT
             if self.scheduler.pbt is not None:
                 copies = helper.submit(_compiled, sharding.jit_copy().lower(shapes, source), once)
@@ -242,7 +243,7 @@ class Executor:
             if self.algo.lane_bytes is not None:
                 estimate = helper.submit(self._log_estimate, config, extents, keys.shape[0], sharding.count)
             advance = _compiled(lowered)
-            parts = [begin.result(), advance, copies.result() if copies else (None, True)]
+            parts = [begin.result(), advance, scoring.result(), copies.result() if copies else (None, True)]
             if estimate is not None:
                 estimate.result()
         programs = Programs(*(program for program, _ in parts))
@@ -384,12 +385,13 @@ class Executor:
                 state = programs.copy(state, source.astype(np.int32))
             if any(pool.fresh):
                 state = programs.start(state, lane_values, keys, np.repeat(pool.fresh, seeds))
-            state, metrics, finite = programs.advance(state, lane_values, np.repeat(np.asarray(until, np.int32), seeds))
+            state, progress, finite = programs.advance(state, lane_values, np.repeat(np.asarray(until, np.int32), seeds))
+            episode_return, finite, env_steps, slot_steps = jax.device_get(
+                (programs.score(state), finite, progress.env_steps, progress.slots)
+            )
+            finite = finite & np.isfinite(episode_return)
             self.segments_run += 1
             done += 1
-            episode_return, finite, env_steps, slot_steps = jax.device_get(
-                (metrics.episode_return, finite, metrics.env_steps, metrics.slots)
-            )
             pool.fresh = [False] * slots
             source = np.arange(slots * seeds)
             record = record._replace(slots=record.slots + np.sum(slot_steps, dtype=np.int64))
@@ -524,16 +526,17 @@ class Executor:
 
 
 class Programs(NamedTuple):
-    """A structure's compiled programs for one lane count (each donates the lanes' state)."""
+    """A structure's compiled programs for one lane count (all but `score` donate the lanes' state)."""
 
     start: Any  # (state, hparams, keys, fresh) -> state: the lanes marked fresh start anew (`lane_start`)
-    advance: Any  # (state, hparams, until) -> (state, metrics, finite): every lane to its `until` (`lane_advance`)
+    advance: Any  # (state, hparams, until) -> (state, progress, finite): every lane to its `until` (`lane_advance`)
+    score: Any  # state -> returns: each lane's evaluation where it is (`lane_score`)
     copy: Any  # (state, source) -> state: each lane takes lane `source`'s state (PBT only; else None)
 
 
-# XLA options for the CPU programs a unit runs a few times (`start`, `copy`): compiled for compile
-# speed (XLA's older elemental emitters, about 30% less CPU, the same numbers) on one thread,
-# leaving the other cores to `advance`, which traces meanwhile.
+# XLA options for the CPU programs besides `advance` (`start`, `score`, `copy`), each a small share of
+# a unit's time: compiled for compile speed (XLA's older elemental emitters, about 30% less CPU, the
+# same numbers) on one thread, leaving the other cores to `advance`, which traces meanwhile.
 ONCE = {"xla_cpu_use_fusion_emitters": False, "xla_cpu_parallel_codegen_split_count": 1}
 
 
@@ -563,14 +566,19 @@ def lane_start(segments: Segments) -> Callable:
 
 
 def lane_advance(segments: Segments) -> Callable:
-    """`(state, hparams, until) -> (state, metrics, finite)` over lanes: every lane advances to its
-    own `until` env steps; `finite` is false for a lane whose parameters or return are not."""
+    """`(state, hparams, until) -> (state, progress, finite)` over lanes: every lane advances to its
+    own `until` env steps; `finite` is false for a lane whose parameters are not."""
 
     def advance(state, hparams, until):
-        state, metrics = segments.advance(state, hparams, until)
-        return state, metrics, all_finite(state["params"]) & jnp.isfinite(metrics.episode_return)
+        state, progress = segments.advance(state, hparams, until)
+        return state, progress, all_finite(state["params"])
 
     return jax.vmap(advance, axis_name=LANES)
+
+
+def lane_score(segments: Segments) -> Callable:
+    """`state -> returns` over lanes: each lane's `score`."""
+    return jax.vmap(segments.score, axis_name=LANES)
 
 
 def params_by_leaf(params: Any) -> dict[str, np.ndarray]:
