@@ -43,6 +43,20 @@ def test_hyperlax_starts_one_cpu_device_per_core_unless_told_a_count():
     assert cpu_devices_started("--xla_force_host_platform_device_count=3") == 3
 
 
+def xla_flags_after_import(platforms: str, xla_flags: str = "") -> str:
+    """XLA_FLAGS in a fresh process (under these JAX_PLATFORMS and XLA_FLAGS) after `import hyperlax`."""
+    env = {**os.environ, "XLA_FLAGS": xla_flags, "JAX_PLATFORMS": platforms}
+    code = "import os, hyperlax; print(os.environ['XLA_FLAGS'])"
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+
+
+def test_loop_strength_reduction_is_off_on_a_cpu_only_install_unless_the_user_set_llvm_options():
+    assert "--xla_backend_extra_options=-disable-lsr" in xla_flags_after_import("cpu")
+    assert "-disable-lsr" not in xla_flags_after_import("cuda,cpu")
+    mine = xla_flags_after_import("cpu", "--xla_backend_extra_options=-some-option")
+    assert "-disable-lsr" not in mine and "--xla_backend_extra_options=-some-option" in mine
+
+
 def rows(root):
     with open(root / "results.csv") as f:
         return [{k: v for k, v in row.items() if k != "wall_s"} for row in csv.DictReader(f)]
