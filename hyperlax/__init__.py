@@ -23,7 +23,6 @@ if "JAX_NUM_CPU_DEVICES" not in os.environ:
     _default_xla_flag("--xla_force_host_platform_device_count", _cores)
 
 
-
 def _cpu_only() -> bool:
     """Whether jax can start no backend but its CPU here: `JAX_PLATFORMS=cpu`, or no accelerator
     plugin (CUDA, ROCm, TPU) installed."""
