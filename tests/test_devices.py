@@ -30,12 +30,18 @@ def test_lanes_are_padded_to_split_evenly_and_auto_batches_fit_every_device():
     assert memory.available_bytes([cpu, cpu]) <= 0.6 * memory.available_bytes([cpu])  # host devices share the RAM
 
 
+def after_import(code: str, xla_flags: str, platforms: str = "cpu") -> str:
+    """What `code` prints in a fresh process that imports hyperlax first, under these XLA_FLAGS and
+    JAX_PLATFORMS (and no JAX_NUM_CPU_DEVICES)."""
+    env = {**os.environ, "XLA_FLAGS": xla_flags, "JAX_PLATFORMS": platforms}
+    env.pop("JAX_NUM_CPU_DEVICES", None)
+    run = subprocess.run([sys.executable, "-c", f"import hyperlax; {code}"], env=env, capture_output=True, text=True, check=True)
+    return run.stdout
+
+
 def cpu_devices_started(xla_flags: str) -> int:
     """The CPU devices jax starts in a fresh process that imports hyperlax first, under these XLA_FLAGS."""
-    env = {**os.environ, "XLA_FLAGS": xla_flags, "JAX_PLATFORMS": "cpu"}
-    env.pop("JAX_NUM_CPU_DEVICES", None)
-    code = "import hyperlax, jax; print(jax.local_device_count())"
-    return int(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout)
+    return int(after_import("import jax; print(jax.local_device_count())", xla_flags))
 
 
 def test_hyperlax_starts_one_cpu_device_per_core_unless_told_a_count():
@@ -45,9 +51,7 @@ def test_hyperlax_starts_one_cpu_device_per_core_unless_told_a_count():
 
 def xla_flags_after_import(platforms: str, xla_flags: str = "") -> str:
     """XLA_FLAGS in a fresh process (under these JAX_PLATFORMS and XLA_FLAGS) after `import hyperlax`."""
-    env = {**os.environ, "XLA_FLAGS": xla_flags, "JAX_PLATFORMS": platforms}
-    code = "import os, hyperlax; print(os.environ['XLA_FLAGS'])"
-    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    return after_import("import os; print(os.environ['XLA_FLAGS'])", xla_flags, platforms)
 
 
 def test_loop_strength_reduction_is_off_on_a_cpu_only_install_unless_the_user_set_llvm_options():
