@@ -549,18 +549,23 @@ def _compiled(lowered: Any, options: dict[str, Any] | None = None) -> tuple[Any,
 
 def lane_start(segments: Segments) -> Callable:
     """`(state, hparams, keys, fresh) -> state` over lanes: the lanes marked fresh start anew from
-    `init`, the others keep their state (a `cond` per lane: a kept lane runs no `init`, and no
-    select per state leaf is compiled).
+    `init`, written into the (donated) state in place; the others keep theirs.
 
-    `init` runs lane by lane (`lax.map`), not vmapped: a batched LAPACK call (the QR of an orthogonal
-    init) deadlocks jaxlib 0.10's CPU thread pool when several CPU devices run it at once."""
-
-    def start_lane(lane):
-        state, hparams, key, fresh = lane
-        return jax.lax.cond(fresh, segments.init, lambda hparams, key: state, hparams, key)
+    A loop over the lanes, each under a `cond`: a kept lane runs no `init`, no lane's state is
+    copied, and `init` runs lane by lane, not vmapped (a batched LAPACK call, the QR of an orthogonal
+    init, deadlocks jaxlib 0.10's CPU thread pool when several CPU devices run it at once). The
+    barrier keeps XLA from fusing `init` into the write, where it rounds a few values (SAC's critic
+    kernels) an ulp away from a lane started alone."""
 
     def start(state, hparams, keys, fresh):
-        return jax.lax.map(start_lane, (state, hparams, keys, fresh))
+        def start_lane(i, state):
+            def begin(state):
+                new = jax.lax.optimization_barrier(segments.init(jax.tree.map(lambda h: h[i], hparams), keys[i]))
+                return jax.tree.map(lambda old, value: jax.lax.dynamic_update_index_in_dim(old, value, i, 0), state, new)
+
+            return jax.lax.cond(fresh[i], begin, lambda state: state, state)
+
+        return jax.lax.fori_loop(0, keys.shape[0], start_lane, state)
 
     return start
 
