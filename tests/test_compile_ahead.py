@@ -120,26 +120,39 @@ def test_a_units_programs_compile_side_by_side(planned, monkeypatch):
     assert executor.compile_count == 1 and np.isfinite(result.output.returns).all()
 
 
-@pytest.mark.parametrize(
-    ("algo", "env"), [("ppo_mlp", "gymnax.cartpole"), ("dqn_mlp", "gymnax.cartpole"), ("sac_mlp", "gymnax.pendulum")]
-)
-def test_start_and_score_compiled_for_compile_speed_match_the_default_compile_bit_for_bit(algo, env):
+ALGORITHMS = [("ppo_mlp", "gymnax.cartpole"), ("dqn_mlp", "gymnax.cartpole"), ("sac_mlp", "gymnax.pendulum")]
+
+
+def two_lanes(algo, env):
+    """Two samples of the recipe's float values as one unit: the executor, its segments, the lanes'
+    inputs and state shapes."""
     recipe = load_recipe(algo, env)
-    samples = draw_samples(recipe.distributions, 2, "qmc_sobol", 0)
+    floats = {k: v for k, v in recipe.distributions.items() if k in recipe.algorithm.vectorized}
+    samples = draw_samples(floats, 2, "qmc_sobol", 0)
     prepared = prepare(recipe, samples, Settings(hparam_batch_size=2, total_timesteps=20480, compile_cache="off"), {})
     executor = make_executor(prepared)
-    unit = prepared.plan[0].units[0]
+    (unit,) = prepared.plan[0].units
     unit_samples = [prepared.samples[i] for i in unit.sample_ids]
     hparams, keys = executor.inputs(unit_samples, unit.sample_ids, unit.lanes)
     segments = recipe.algorithm.make_segments(
         config_for(prepared.base_config, unit_samples[0]), executor.env, prepared.extents[unit.structure]
     )
     shapes = jax.eval_shape(jax.vmap(segments.init, axis_name=LANES), hparams, keys)
+    assert keys.shape[0] == 2
+    return executor, segments, unit_samples, unit.sample_ids, hparams, keys, shapes
+
+
+def zeros(shapes):
+    return jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), shapes)
+
+
+@pytest.mark.parametrize(("algo", "env"), ALGORITHMS)
+def test_start_and_score_compiled_for_compile_speed_match_the_default_compile_bit_for_bit(algo, env):
+    _, segments, _, _, hparams, keys, shapes = two_lanes(algo, env)
     fresh = np.ones(keys.shape[0], bool)
     lowered = jax.jit(lane_start(segments)).lower(shapes, hparams, keys, fresh)
-    zeros = lambda: jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), shapes)  # noqa: E731
-    default = jax.device_get(lowered.compile()(zeros(), hparams, keys, fresh))
-    fast = jax.device_get(lowered.compile(compiler_options=ONCE)(zeros(), hparams, keys, fresh))
+    default = jax.device_get(lowered.compile()(zeros(shapes), hparams, keys, fresh))
+    fast = jax.device_get(lowered.compile(compiler_options=ONCE)(zeros(shapes), hparams, keys, fresh))
     assert jax.tree.structure(fast) == jax.tree.structure(default)
     for a, b in zip(jax.tree.leaves(fast), jax.tree.leaves(default)):
         np.testing.assert_array_equal(a, b)
@@ -147,3 +160,26 @@ def test_start_and_score_compiled_for_compile_speed_match_the_default_compile_bi
     returns = [scoring.compile(compiler_options=options)(default) for options in (None, ONCE)]
     assert np.isfinite(returns[0]).all()
     np.testing.assert_array_equal(returns[1], returns[0])
+
+
+@pytest.mark.parametrize(("algo", "env"), ALGORITHMS)
+def test_start_writes_each_fresh_lane_as_it_starts_alone_and_keeps_the_others(algo, env):
+    executor, segments, samples, sample_ids, hparams, keys, shapes = two_lanes(algo, env)
+
+    def start(state, hparams, keys, *fresh):
+        fresh = np.array(fresh)
+        program = jax.jit(lane_start(segments), donate_argnums=0).lower(state, hparams, keys, fresh)
+        return jax.tree.leaves(jax.device_get(program.compile(compiler_options=ONCE)(state, hparams, keys, fresh)))
+
+    both = start(zeros(shapes), hparams, keys, True, True)
+    one_lane = jax.tree.map(lambda s: jax.ShapeDtypeStruct((1, *s.shape[1:]), s.dtype), shapes)
+    for i in range(2):
+        alone = start(zeros(one_lane), *executor.inputs(samples[i : i + 1], sample_ids[i : i + 1], 1), True)
+        for lane, solo in zip(both, alone):
+            np.testing.assert_array_equal(lane[i], solo[0])
+    swapped = keys[::-1]  # lane 1 starts again, from lane 0's key; lane 0 keeps its state
+    again = start(jax.tree.unflatten(jax.tree.structure(shapes), both), hparams, swapped, False, True)
+    anew = start(zeros(shapes), hparams, swapped, True, True)
+    for kept, restarted, fresh in zip(both, again, anew):
+        np.testing.assert_array_equal(restarted[0], kept[0])
+        np.testing.assert_array_equal(restarted[1], fresh[1])
