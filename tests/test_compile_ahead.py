@@ -2,7 +2,7 @@
 on a background thread while earlier units train; the programs, and so the results, are those it
 would compile when each unit starts, and a failed compile surfaces when its unit runs. A unit's
 programs compile side by side, `start` on a helper thread with XLA options for compile speed that
-leave its numbers as they were."""
+leave its numbers as they were; `start` writes each fresh lane as that lane starts alone."""
 
 import re
 import threading
