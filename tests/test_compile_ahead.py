@@ -17,6 +17,7 @@ from hyperlax.run import executor as executor_module
 from hyperlax.run.executor import ONCE, Executor, config_for, lane_score, lane_start
 from hyperlax.run.loop import Settings, make_executor, prepare
 from hyperlax.space import draw_samples
+from tests.lanes import lane
 
 
 @pytest.fixture
@@ -169,17 +170,17 @@ def test_start_writes_each_fresh_lane_as_it_starts_alone_and_keeps_the_others(al
     def start(state, hparams, keys, *fresh):
         fresh = np.array(fresh)
         program = jax.jit(lane_start(segments), donate_argnums=0).lower(state, hparams, keys, fresh)
-        return jax.tree.leaves(jax.device_get(program.compile(compiler_options=ONCE)(state, hparams, keys, fresh)))
+        return jax.device_get(program.compile(compiler_options=ONCE)(state, hparams, keys, fresh))
+
+    def assert_lanes_equal(got, i, want, j):
+        jax.tree.map(np.testing.assert_array_equal, lane(got, i), lane(want, j))
 
     both = start(zeros(shapes), hparams, keys, True, True)
     one_lane = jax.tree.map(lambda s: jax.ShapeDtypeStruct((1, *s.shape[1:]), s.dtype), shapes)
     for i in range(2):
         alone = start(zeros(one_lane), *executor.inputs(samples[i : i + 1], sample_ids[i : i + 1], 1), True)
-        for lane, solo in zip(both, alone):
-            np.testing.assert_array_equal(lane[i], solo[0])
+        assert_lanes_equal(both, i, alone, 0)
     swapped = keys[::-1]  # lane 1 starts again, from lane 0's key; lane 0 keeps its state
-    again = start(jax.tree.unflatten(jax.tree.structure(shapes), both), hparams, swapped, False, True)
-    anew = start(zeros(shapes), hparams, swapped, True, True)
-    for kept, restarted, fresh in zip(both, again, anew):
-        np.testing.assert_array_equal(restarted[0], kept[0])
-        np.testing.assert_array_equal(restarted[1], fresh[1])
+    again = start(both, hparams, swapped, False, True)
+    assert_lanes_equal(again, 0, both, 0)
+    assert_lanes_equal(again, 1, start(zeros(shapes), hparams, swapped, True, True), 1)
