@@ -1,0 +1,124 @@
+"""A sitting against rejax: R16 on hyperlax and on rejax 0.1.3, round by round, in one command.
+
+Each round runs `scripts/bench_sweep.py` (sequential, batched, batched on 1 device) and
+`scripts/bench_rejax.py` on the same 16 samples, each in a fresh process, one after the other;
+hyperlax goes first in odd rounds, rejax in even ones. Prints one JSON object: every round's
+figures, their medians, and issue 14's ratios (by the medians, and round by round). With
+`--record NAME` it also appends the sitting to `docs/bench_rejax.json`'s `sittings`.
+
+    python scripts/bench_sitting.py --rejax-python /tmp/rejax-venv/bin/python [--rounds 3] [--record NAME]
+
+rejax needs a virtualenv of its own (see `scripts/bench_rejax.py`). Run nothing else meanwhile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RECORD = ROOT / "docs" / "bench_rejax.json"
+
+# name in the medians -> (tool, mode, figure) of each round
+FIGURES = {
+    "hyperlax_batched_wall_s": ("hyperlax", "batched", "wall_s"),
+    "hyperlax_batched_compile_s": ("hyperlax", "batched", "compile_s"),
+    "hyperlax_batched_on_1_device_wall_s": ("hyperlax", "batched_on_1_devices", "wall_s"),
+    "hyperlax_batched_on_1_device_compile_s": ("hyperlax", "batched_on_1_devices", "compile_s"),
+    "hyperlax_sequential_wall_s": ("hyperlax", "sequential", "wall_s"),
+    "hyperlax_sequential_compile_s": ("hyperlax", "sequential", "compile_s"),
+    "hyperlax_sequential_compile_wait_s": ("hyperlax", "sequential", "compile_wait_s"),
+    "rejax_batched_wall_s": ("rejax", "batched", "wall_s"),
+    "rejax_batched_compile_s": ("rejax", "batched", "compile_s"),
+    "rejax_sequential_wall_s": ("rejax", "sequential", "wall_s"),
+    "rejax_sequential_compile_s": ("rejax", "sequential", "compile_s"),
+    "rejax_sequential_run_s": ("rejax", "sequential", "run_s"),
+}
+
+
+def run_json(command: list[str]) -> dict:
+    """Run a benchmark in a fresh process; the JSON object it prints."""
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout)
+
+
+def summary(rounds: list[dict]) -> tuple[dict, dict]:
+    """The medians of the rounds' figures, and the ratios issue 14 sets targets on."""
+    median = {
+        name: round(statistics.median(r[tool][mode][figure] for r in rounds), 3)
+        for name, (tool, mode, figure) in FIGURES.items()
+    }
+    seq = lambda r: r["hyperlax"]["sequential"]["wall_s"]  # noqa: E731
+    training = [seq(r) - r["hyperlax"]["sequential"]["compile_wait_s"] for r in rounds]  # after the wait
+    median["hyperlax_sequential_training_s"] = round(statistics.median(training), 3)
+    ratios = {
+        "batched_hyperlax_over_rejax_wall": median["hyperlax_batched_wall_s"] / median["rejax_batched_wall_s"],
+        "batched_on_1_device_hyperlax_over_rejax_wall": (
+            median["hyperlax_batched_on_1_device_wall_s"] / median["rejax_batched_wall_s"]
+        ),
+        "sequential_hyperlax_over_rejax_wall": median["hyperlax_sequential_wall_s"] / median["rejax_sequential_wall_s"],
+        "sequential_hyperlax_over_rejax_wall_by_round": [seq(r) / r["rejax"]["sequential"]["wall_s"] for r in rounds],
+        "hyperlax_batched_over_sequential_speed": median["hyperlax_sequential_wall_s"] / median["hyperlax_batched_wall_s"],
+        "hyperlax_batched_over_sequential_speed_by_round": [seq(r) / r["hyperlax"]["batched"]["wall_s"] for r in rounds],
+        "hyperlax_batched_on_1_device_over_sequential_speed": (
+            median["hyperlax_sequential_wall_s"] / median["hyperlax_batched_on_1_device_wall_s"]
+        ),
+    }
+    rounded = lambda x: [round(v, 3) for v in x] if isinstance(x, list) else round(x, 3)  # noqa: E731
+    return median, {k: rounded(v) for k, v in ratios.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rejax-python", required=True, help="the python of a virtualenv with rejax 0.1.3 and gymnax 0.0.9")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--total-timesteps", type=int, default=102400)
+    parser.add_argument("--record", metavar="NAME", help="append the sitting, named NAME, to docs/bench_rejax.json")
+    args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    samples = Path(tempfile.mkdtemp()) / "r16.json"
+    hyperlax = [
+        sys.executable, "scripts/bench_sweep.py", "--total-timesteps", str(args.total_timesteps),
+        "--skip-segment-loop", "--devices", "1", "--dump-samples", str(samples),
+    ]
+    rejax = [args.rejax_python, "scripts/bench_rejax.py", str(samples)]
+    began = datetime.datetime.now(datetime.timezone.utc)
+    rounds = []
+    for index in range(1, args.rounds + 1):
+        order = ("hyperlax", "rejax") if index % 2 or not samples.exists() else ("rejax", "hyperlax")
+        result = {"round": index, "first": order[0]}
+        for tool in order:
+            result[tool] = run_json(hyperlax if tool == "hyperlax" else rejax)
+            print(f"round {index}: {tool} done", file=sys.stderr, flush=True)
+        rounds.append(result)
+    ended = datetime.datetime.now(datetime.timezone.utc)
+    median, ratios = summary(rounds)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
+    sitting = {
+        "sitting": args.record or "unrecorded",
+        "time": f"{began:%Y-%m-%d %H:%M}-{ended:%H:%M} UTC",
+        "code": commit.strip() or "unknown",
+        "order": "hyperlax first in odd rounds, rejax first in even rounds",
+        "median": median,
+        "ratios": ratios,
+        "rounds": rounds,
+    }
+    if args.record:
+        document = json.loads(RECORD.read_text())
+        document["sittings"].append(sitting)
+        RECORD.write_text(json.dumps(document, indent=1) + "\n")
+    json.dump(sitting, sys.stdout, indent=1)
+    print()
+
+
+if __name__ == "__main__":
+    main()
