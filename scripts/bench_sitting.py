@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -85,24 +86,28 @@ def main() -> None:
     args = parser.parse_args()
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
-    samples = Path(tempfile.mkdtemp()) / "r16.json"
-    hyperlax = [
-        sys.executable, "scripts/bench_sweep.py", "--total-timesteps", str(args.total_timesteps),
-        "--skip-segment-loop", "--devices", "1", "--dump-samples", str(samples),
-    ]
-    rejax = [args.rejax_python, "scripts/bench_rejax.py", str(samples)]
+    if shutil.which(args.rejax_python) is None:
+        parser.error(f"--rejax-python: no python at {args.rejax_python}")
     began = datetime.datetime.now(datetime.timezone.utc)
     rounds = []
-    for index in range(1, args.rounds + 1):
-        order = ("hyperlax", "rejax") if index % 2 or not samples.exists() else ("rejax", "hyperlax")
-        result = {"round": index, "first": order[0]}
-        for tool in order:
-            result[tool] = run_json(hyperlax if tool == "hyperlax" else rejax)
-            print(f"round {index}: {tool} done", file=sys.stderr, flush=True)
-        rounds.append(result)
+    with tempfile.TemporaryDirectory() as folder:
+        samples = Path(folder) / "r16.json"  # written by hyperlax's first run, read by every rejax run
+        hyperlax = [
+            sys.executable, "scripts/bench_sweep.py", "--total-timesteps", str(args.total_timesteps),
+            "--skip-segment-loop", "--devices", "1", "--dump-samples", str(samples),
+        ]
+        rejax = [args.rejax_python, "scripts/bench_rejax.py", str(samples)]
+        for index in range(1, args.rounds + 1):
+            order = ("hyperlax", "rejax") if index % 2 else ("rejax", "hyperlax")
+            result = {"round": index, "first": order[0]}
+            for tool in order:
+                result[tool] = run_json(hyperlax if tool == "hyperlax" else rejax)
+                print(f"round {index}: {tool} done", file=sys.stderr, flush=True)
+            rounds.append(result)
     ended = datetime.datetime.now(datetime.timezone.utc)
     median, ratios = summary(rounds)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
+    describe = ["git", "describe", "--always", "--dirty", "--abbrev=7"]  # the commit, "-dirty" if changed since
+    commit = subprocess.run(describe, cwd=ROOT, capture_output=True, text=True).stdout
     sitting = {
         "sitting": args.record or "unrecorded",
         "time": f"{began:%Y-%m-%d %H:%M}-{ended:%H:%M} UTC",
