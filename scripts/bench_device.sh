@@ -8,6 +8,7 @@
 # and is cut off there (its NAME.err then holds the modes that finished, a JSON line each). A case
 # with under 30 s left is skipped (OUTDIR/skipped.txt). OUTDIR/device.txt names the device. The
 # compile cache is off in every mode (bench_sweep.py). PYTHON picks the interpreter (python).
+# On a machine without network access, install hyperlax from scripts/device_wheels.sh's wheels first.
 set -u
 out=${1:?usage: bench_device.sh OUTDIR [BUDGET_S]}
 budget=${2:-540}

@@ -536,8 +536,11 @@ class Programs(NamedTuple):
 
 # XLA options for the CPU programs besides `advance` (`start`, `score`, `copy`), each a small share of
 # a unit's time: compiled for compile speed (XLA's older elemental emitters, about 30% less CPU, the
-# same numbers) on one thread, leaving the other cores to `advance`, which traces meanwhile.
-ONCE = {"xla_cpu_use_fusion_emitters": False, "xla_cpu_parallel_codegen_split_count": 1}
+# same numbers) on one thread, leaving the other cores to `advance`, which traces meanwhile. jaxlib
+# 0.11 has no option for the elemental emitters: there they keep only the one thread.
+ONCE = {"xla_cpu_parallel_codegen_split_count": 1}
+if jax.__version_info__ < (0, 11):
+    ONCE["xla_cpu_use_fusion_emitters"] = False
 
 
 def _compiled(lowered: Any, options: dict[str, Any] | None = None) -> tuple[Any, bool]:
