@@ -21,13 +21,18 @@ platforms=()
 for tag in manylinux_2_28_x86_64 manylinux_2_27_x86_64 manylinux_2_24_x86_64 manylinux_2_17_x86_64 manylinux2014_x86_64 manylinux1_x86_64; do
     platforms+=(--platform "$tag")
 done
-# what hyperlax needs (pyproject.toml) that the image lacks, and what those need in turn
+# what hyperlax needs that the image lacks, with pyproject.toml's version ranges
+readarray -t lacking < <(python3 -c '
+import re, tomllib
+lacking = {"gymnax", "optuna", "tyro", "salib", "cmaes"}
+for spec in tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]:
+    if re.match(r"[\w.-]+", spec)[0].lower() in lacking:
+        print(spec)
+')
 python3 -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
-    "${platforms[@]}" --dest .whl \
-    "gymnax==1.0.1" "gymnasium>=1,<2" "farama-notifications" "cloudpickle" \
-    "optuna>=5,<6" "alembic" "mako" "sqlalchemy>=2,<3" "greenlet" "colorlog" \
-    "tyro>=0.9,<2" "docstring-parser" "typeguard" \
-    "SALib>=1.5,<2" "multiprocess" "dill" \
-    "cmaes>=0.11,<0.14"
+    "${platforms[@]}" --dest .whl "${lacking[@]}" \
+    "gymnasium>=1,<2" "farama-notifications" "cloudpickle" \
+    "alembic" "mako" "sqlalchemy>=2,<3" "greenlet" "colorlog" \
+    "docstring-parser" "typeguard" "multiprocess" "dill"  # and what those need in turn
 ls .whl
 du -sh .whl
