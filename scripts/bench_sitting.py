@@ -4,7 +4,8 @@ Each round runs `scripts/bench_sweep.py` (sequential, batched, batched on 1 devi
 `scripts/bench_rejax.py` on the same 16 samples, each in a fresh process, one after the other;
 hyperlax goes first in odd rounds, rejax in even ones. Prints one JSON object: every round's
 figures, their medians, and issue 14's ratios (by the medians, and round by round). With
-`--record NAME` it also appends the sitting to `docs/bench_rejax.json`'s `sittings`.
+`--record NAME` it also appends the sitting to `docs/bench_rejax.json`'s `sittings`. If a benchmark
+fails, it prints the runs that finished (JSON) and the failure, and exits with 1.
 
     python scripts/bench_sitting.py --rejax-python /tmp/rejax-venv/bin/python [--rounds 3] [--record NAME]
 
@@ -47,7 +48,7 @@ def run_json(command: list[str]) -> dict:
     """Run a benchmark in a fresh process; the JSON object it prints."""
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     if done.returncode != 0:
-        sys.exit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+        raise RuntimeError(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
     return json.loads(done.stdout)
 
 
@@ -101,7 +102,11 @@ def main() -> None:
             order = ("hyperlax", "rejax") if index % 2 else ("rejax", "hyperlax")
             result = {"round": index, "first": order[0]}
             for tool in order:
-                result[tool] = run_json(hyperlax if tool == "hyperlax" else rejax)
+                try:
+                    result[tool] = run_json(hyperlax if tool == "hyperlax" else rejax)
+                except RuntimeError as error:  # keep what finished
+                    json.dump({"finished_rounds": rounds, "unfinished_round": result}, sys.stdout, indent=1)
+                    sys.exit(f"round {index}: {error}")
                 print(f"round {index}: {tool} done", file=sys.stderr, flush=True)
             rounds.append(result)
     ended = datetime.datetime.now(datetime.timezone.utc)
