@@ -20,7 +20,9 @@ lanes are unaffected. The caller hears each segment's evaluations and each sampl
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import gc
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -104,6 +106,21 @@ class Scheduler(NamedTuple):
     last: int | None = None  # the milestone index where a sample finishes (default: the last)
     pbt: pbt.Options | None = None
     replay: list[tuple[int, dict[str, float]]] | None = None  # (first segment, values): one sample's PBT schedule
+
+
+@contextlib.contextmanager
+def collector_paused():
+    """Python's cyclic garbage collector paused, if it runs, for the duration (a decorator too): each
+    of its full collections scans every object that jax and the libraries made (about 0.15 s on a
+    2-core CPU), and tracing a unit's programs set off two of them on the build's critical path. The
+    few cycles a build leaves are collected after it."""
+    running = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if running:
+            gc.enable()
 
 
 def all_finite(tree: Any) -> jax.Array:
@@ -213,6 +230,7 @@ class Executor:
             self.compiled[key] = (programs, shapes)
         return self.compiled[key]
 
+    @collector_paused()
     def _build(
         self, unit: Unit, samples: Sequence[dict[str, Any]], sample_ids: Sequence[int]
     ) -> tuple[Programs, Any, float, bool]:
@@ -383,8 +401,8 @@ class Executor:
             lane_values = jax.tree.map(lambda v: np.repeat(v, seeds), hparams)
             if np.any(source != np.arange(slots * seeds)):
                 state = programs.copy(state, source.astype(np.int32))
-            if any(pool.fresh):
-                state = programs.start(state, lane_values, keys, np.repeat(pool.fresh, seeds))
+            if any(pool.fresh):  # the keys from the host: a device's array would compile a program to split them over devices
+                state = programs.start(state, lane_values, np.asarray(keys), np.repeat(pool.fresh, seeds))
             state, progress, finite = programs.advance(state, lane_values, np.repeat(np.asarray(until, np.int32), seeds))
             episode_return, finite, env_steps, slot_steps = jax.device_get(
                 (programs.score(state), finite, progress.env_steps, progress.slots)
@@ -410,10 +428,13 @@ class Executor:
                 pool.reached[sample] = index + 1
                 reached.append((sample, slot, index))
             budget, ending, curves = self._decide(pool, record, reached, rule)
+            learned = (state["params"], state.get("opt_state"))
+            every = bool(ending) and len(ending) == sum(map(pool.primary, range(slots)))
+            if every:  # the unit's usual end: one copy of all its lanes, and no gather to compile
+                learned = jax.device_get(learned)
             for sample, slot, status in ending:  # keep their final state and report them before their slots move on
-                finals[sample] = jax.device_get(
-                    take_lanes((state["params"], state.get("opt_state")), lanes_of(slot))
-                )
+                lanes = lanes_of(slot)
+                finals[sample] = jax.tree.map(lambda x: x[lanes], learned) if every else jax.device_get(take_lanes(learned, lanes))
                 if hooks.on_end is not None:
                     hooks.on_end(ids[sample], status, curves[sample])
             for sample, _, status in ending:
