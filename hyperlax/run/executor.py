@@ -238,8 +238,9 @@ class Executor:
         padded to split evenly over its devices): them, its lanes' state shapes, the seconds it took
         and whether every program came from the compile cache.
 
-        `start`, `score` (and `copy`) compile on a helper thread while `advance`, the largest, traces
-        and lowers here, so that its compile, the longest step, has the CPU to itself."""
+        `start` compiles on a helper thread while `advance`, the largest, traces and lowers here; then
+        `score` (and `copy`) trace, lower and compile there while `advance` compiles here, the longest
+        step: tracing holds Python's interpreter, and a compile does not."""
         sharding = self.sharding(unit)
         config = config_for(self.base_config, samples[0])
         lanes = padded_lanes(unit.lanes, self.num_seeds, sharding.count)
@@ -252,11 +253,12 @@ class Executor:
         start = time.perf_counter()
         with ThreadPoolExecutor(1, thread_name_prefix="hyperlax-compile-start") as helper:
             begin = helper.submit(_compiled, sharding.jit(lane_start(segments), 4).lower(shapes, hparams, keys, fresh), once)
-            scoring = helper.submit(_compiled, sharding.jit(lane_score(segments), 1, donate=False).lower(shapes), once)
+            lowered = sharding.jit(lane_advance(segments), 3).lower(shapes, hparams, until)
+            score = sharding.jit(lane_score(segments), 1, donate=False)
+            scoring = helper.submit(lambda: _compiled(score.lower(shapes), once))  # lowered while `advance` compiles
             copies = None  # no copy program without PBT
             if self.scheduler.pbt is not None:
-                copies = helper.submit(_compiled, sharding.jit_copy().lower(shapes, source), once)
-            lowered = sharding.jit(lane_advance(segments), 3).lower(shapes, hparams, until)
+                copies = helper.submit(lambda: _compiled(sharding.jit_copy().lower(shapes, source), once))
             estimate = None  # taken while `advance` compiles: it traces `init`
             if self.algo.lane_bytes is not None:
                 estimate = helper.submit(self._log_estimate, config, extents, keys.shape[0], sharding.count)
