@@ -18,7 +18,12 @@ import jax.numpy as jnp
 from hyperlax.envs import EnvSpec
 
 LANES = "lanes"
-KEY = jax.ShapeDtypeStruct((2,), jnp.uint32)  # a PRNG key's shape: jax.eval_shape over it runs nothing
+
+
+def key_shapes(*leading: int) -> jax.ShapeDtypeStruct:
+    """The shape of PRNG keys with these leading axes, to trace over: a concrete PRNGKey(0) would
+    compile and run jax's seeding."""
+    return jax.ShapeDtypeStruct(leading + (2,), jnp.uint32)
 
 
 def unroll_threefry_on_cpu() -> None:
@@ -52,7 +57,7 @@ def tree_bytes(tree: Any) -> int:
 
 def env_state_bytes(env: EnvSpec) -> int:
     """Bytes of one env's state."""
-    return tree_bytes(jax.eval_shape(lambda key: env.env.reset(key, env.params), KEY))
+    return tree_bytes(jax.eval_shape(lambda key: env.env.reset(key, env.params), key_shapes()))
 
 
 def milestones(total_timesteps: int, num_evaluations: int) -> list[int]:

@@ -90,7 +90,7 @@ def lane_bytes(config: dict[str, Any], env: EnvSpec, extents: dict[str, int]) ->
     shape = shape_of(config)
     network = make_network(shape, env)
     obs = jax.ShapeDtypeStruct((shape.schedule.batch_size,) + env.obs_shape, jnp.float32)
-    params = common.tree_bytes(jax.eval_shape(lambda key: _init(network, env, key), common.KEY))
+    params = common.tree_bytes(jax.eval_shape(lambda key: _init(network, env, key), common.key_shapes()))
     activations = 3 * off_policy.activation_bytes(network, obs)
     return off_policy.lane_bytes(shape.schedule, env, params, 1, activations)
 

@@ -31,7 +31,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from hyperlax.algos.common import KEY, LANES, milestones
+from hyperlax.algos.common import LANES, key_shapes, milestones
 from hyperlax.config import flatten
 from hyperlax.envs import EnvSpec
 
@@ -113,7 +113,7 @@ def check_segments(algorithm: Algorithm, config: Config, env: EnvSpec, extents: 
     if not isinstance(segments, Segments):
         raise ValueError(f"make_segments must return Segments(init, advance, score), got {type(segments).__name__}")
     hparams = lane_hparams(algorithm, [flatten(config)])
-    keys = jax.ShapeDtypeStruct((1,) + KEY.shape, KEY.dtype)
+    keys = key_shapes(1)
     state = jax.eval_shape(jax.vmap(segments.init, axis_name=LANES), hparams, keys)
     if not isinstance(state, dict) or "params" not in state:
         held = f"a dict of {', '.join(map(repr, state))}" if isinstance(state, dict) else type(state).__name__

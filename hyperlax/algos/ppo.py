@@ -35,7 +35,7 @@ import numpy as np
 import optax
 
 from hyperlax.algos import checks
-from hyperlax.algos.common import KEY, any_lane, env_state_bytes, evaluate, iterations_until, max_over_lanes, select, tree_bytes
+from hyperlax.algos.common import any_lane, env_state_bytes, evaluate, iterations_until, key_shapes, max_over_lanes, select, tree_bytes
 from hyperlax.algos.interface import Algorithm, Progress, Segments
 from hyperlax.envs import EnvSpec
 from hyperlax.nets import Critic, DiscreteActor, GaussianActor
@@ -146,7 +146,7 @@ def lane_bytes(config: dict[str, Any], env: EnvSpec, extents: dict[str, int]) ->
     """Estimated bytes one lane keeps: parameters with Adam state and gradients, env states, the
     rollout buffer and its flat copy, and one chunk's activations."""
     shape = shape_of(config)
-    params = tree_bytes(jax.eval_shape(lambda key: _init(shape, env, key), KEY))
+    params = tree_bytes(jax.eval_shape(lambda key: _init(shape, env, key), key_shapes()))
     obs = 4 * int(np.prod(env.obs_shape))
     action = 4 * (1 if env.discrete else env.num_actions)
     transition = 2 * obs + action + 4 * 8  # Transition fields, advantage and target

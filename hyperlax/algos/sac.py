@@ -77,7 +77,7 @@ def lane_bytes(config: dict[str, Any], env: EnvSpec, extents: dict[str, int]) ->
     obs = jax.ShapeDtypeStruct((shape.schedule.batch_size,) + env.obs_shape, jnp.float32)
     action = jax.ShapeDtypeStruct((shape.schedule.batch_size, env.num_actions), jnp.float32)
     params = common.tree_bytes(
-        jax.eval_shape(lambda key: _init(shape, env, key, jnp.float32(1.0)), common.KEY)
+        jax.eval_shape(lambda key: _init(shape, env, key, jnp.float32(1.0)), common.key_shapes())
     )
     activations = 2 * off_policy.activation_bytes(actor, obs) + 3 * off_policy.activation_bytes(critic, obs, action)
     return off_policy.lane_bytes(shape.schedule, env, params, env.num_actions, activations)

@@ -18,7 +18,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from hyperlax.algos.common import KEY, LANES
+from hyperlax.algos.common import LANES, key_shapes
 from hyperlax.algos.interface import Algorithm, lane_hparams
 from hyperlax.config import flatten
 from hyperlax.envs import EnvSpec
@@ -80,7 +80,7 @@ def lane_bytes(algo: Algorithm, config: dict[str, Any], env: EnvSpec, extents: d
         return segments.advance(segments.init(hparams, key), hparams, until)
 
     hparams = lane_hparams(algo, [flatten(config)])
-    keys = jax.ShapeDtypeStruct((1,) + KEY.shape, KEY.dtype)
+    keys = key_shapes(1)
     lowered = jax.jit(jax.vmap(one_lane, in_axes=(0, 0, None), axis_name=LANES)).lower(hparams, keys, jnp.int32(1))
     stats = lowered.compile().memory_analysis()
     return stats.argument_size_in_bytes + stats.output_size_in_bytes + stats.temp_size_in_bytes
