@@ -72,6 +72,13 @@ FIXED = [  # one architecture and one set of array sizes: the search is over the
 ]
 
 
+def machine() -> dict:
+    """The CPU, cores and devices this ran on (`hyperlax.run.devices.machine`), with Python's version and the OS."""
+    from hyperlax.run.devices import machine as hardware
+
+    return {**hardware(), "python": platform.python_version(), "platform": platform.platform()}
+
+
 class Method(NamedTuple):
     name: str
     options: list[str]  # sweep-hp-samples options that make the method
@@ -348,7 +355,7 @@ def scheduler_study(args: argparse.Namespace) -> dict:
             f"parameters, inherited weights included), each evaluated on {args.policy_episodes} fresh greedy episodes "
             f"(`evaluate`, seed {FRESH_SEED} + search seed): the mean return; what the search hands over, not re-trained",
         },
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "machine": machine(),
         "runs": runs,
         "median": median,
         "by_selection": by_selection,
@@ -431,7 +438,7 @@ def main() -> None:
             "fresh_best": f"the best-so-far sample after each batch re-trained from scratch with {args.rerun_seeds} "
             f"fresh seeds ({FRESH_SEED} + search seed, the same for every method): the mean over them of the final evaluation",
         },
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "machine": machine(),
         "methods": methods,
     }
     if {"random", "tpe"} <= set(methods):

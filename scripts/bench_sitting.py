@@ -118,6 +118,7 @@ def main() -> None:
         "time": f"{began:%Y-%m-%d %H:%M}-{ended:%H:%M} UTC",
         "code": commit.strip() or "unknown",
         "order": "hyperlax first in odd rounds, rejax first in even rounds",
+        "machine": rounds[0]["hyperlax"]["machine"],
         "median": median,
         "ratios": ratios,
         "rounds": rounds,

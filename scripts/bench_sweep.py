@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import platform
 import resource
 import sys
@@ -50,6 +49,7 @@ from hyperlax.algos.common import LANES
 from hyperlax.algos.interface import run_in_one_call
 from hyperlax.recipes import load_recipe
 from hyperlax.run.executor import config_for, lane_advance, lane_score, lane_start
+from hyperlax.run.devices import machine
 from hyperlax.run.loop import Settings, make_executor, prepare
 from hyperlax.space import draw_samples
 
@@ -222,8 +222,7 @@ def main() -> None:
         "total_timesteps": args.total_timesteps,
         "num_evaluations": next(iter(prepared.values())).base_config["training"]["num_evaluations"],
         "paddable": "drawn per sample" if args.case == "mixed" else {k: hp[k.rsplit(".", 1)[1]] for k in algo.paddable},
-        "device": f"{jax.devices()[0].platform}: {jax.devices()[0].device_kind} (x{jax.local_device_count()})",
-        "cpu_count": os.cpu_count(),
+        "machine": machine(),
         "python": platform.python_version(),
         "jax": jax.__version__,
     }

@@ -40,6 +40,10 @@ def test_batched_sweep_layout_and_one_compile(tiny_recipe, tmp_path):
     record = json.loads((root / "sweep.json").read_text())
     assert record["arguments"]["num_samples"] == 5 and record["arguments"]["seed"] == 0
     assert len(record["fingerprint"]) == 64 and "jax" in record["versions"]
+    machine = record["machine"]  # what the sweep's speed depends on
+    assert machine["cores"] == len(os.sched_getaffinity(0)) and machine["devices"] == f"{jax.local_device_count()} x cpu: cpu"
+    if "model name" in open("/proc/cpuinfo").read():  # Linux: the CPU's model, with its family and model numbers
+        assert machine["cpu"].split(" (family ")[0] in open("/proc/cpuinfo").read()
     assert [r["sample_id"] for r in read_csv(root / "samples.csv")] == ["0", "1", "2", "3", "4"]
     for name, ids in (("batch_00000", [0, 1, 2, 3]), ("batch_00001", [4])):
         batch = root / "samples" / name

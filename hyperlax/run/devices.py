@@ -12,7 +12,11 @@ every padded lane. On one device the programs compile as they are.
 from __future__ import annotations
 
 import math
+import os
+import platform
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
 import jax
 import numpy as np
@@ -35,6 +39,21 @@ def resolve(devices: int | str) -> list[jax.Device]:
             f"{len(available)}, or all"
         )
     return available[:devices]
+
+
+def machine() -> dict[str, Any]:
+    """What a run's speed depends on: the CPU's model, the cores this process may use, and the local
+    devices of the default backend."""
+    cpu = platform.processor() or platform.machine()
+    info = Path("/proc/cpuinfo")  # Linux names the model there; platform.processor() gives the architecture
+    if info.exists():
+        first = info.read_text().split("\n\n")[0].splitlines()  # the first processor's fields
+        fields = dict((key.strip(), value.strip()) for key, _, value in (line.partition(":") for line in first))
+        if "model name" in fields:  # a virtual machine's name can be generic: family and model tell it
+            cpu = f"{fields['model name']} (family {fields.get('cpu family', '?')}, model {fields.get('model', '?')})"
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    local = jax.local_devices()
+    return {"cpu": cpu, "cores": cores, "devices": f"{len(local)} x {local[0].platform}: {local[0].device_kind}"}
 
 
 def padded_lanes(lanes: int, num_seeds: int, count: int) -> int:

@@ -472,6 +472,7 @@ def start(root: Path, prepared: Prepared, arguments: dict[str, Any], resume: boo
             "settings": dataclasses.asdict(prepared.settings),
             "recipe": {"algo": prepared.recipe.algo_path, "env": prepared.recipe.env_path},
             "versions": versions(),
+            "machine": devices.machine(),
             "fingerprint": prepared.fingerprint,
             "num_samples": prepared.num_samples,
             # a learning sampler's batches are known only as it asks them
