@@ -48,8 +48,8 @@ from hyperlax import padding
 from hyperlax.algos.common import LANES
 from hyperlax.algos.interface import run_in_one_call
 from hyperlax.recipes import load_recipe
-from hyperlax.run.executor import config_for, lane_advance, lane_score, lane_start
 from hyperlax.run.devices import machine
+from hyperlax.run.executor import config_for, lane_advance, lane_score, lane_start
 from hyperlax.run.loop import Settings, make_executor, prepare
 from hyperlax.space import draw_samples
 
