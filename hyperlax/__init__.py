@@ -16,11 +16,15 @@ def _default_xla_flag(flag: str, value: object) -> None:
 # faster on R16.
 _default_xla_flag("--xla_cpu_enable_concurrency_optimized_scheduler", "false")
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the OS tells it)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 # One CPU device per core: a unit's lanes are sharded over them (run/devices.py), since one XLA:CPU
 # program keeps about one core busy. Unless the user chose a count.
 if "JAX_NUM_CPU_DEVICES" not in os.environ:
-    _cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    _default_xla_flag("--xla_force_host_platform_device_count", _cores)
+    _default_xla_flag("--xla_force_host_platform_device_count", usable_cores())
 
 
 def _cpu_only() -> bool:

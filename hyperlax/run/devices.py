@@ -12,7 +12,6 @@ every padded lane. On one device the programs compile as they are.
 from __future__ import annotations
 
 import math
-import os
 import platform
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,6 +20,8 @@ from typing import Any
 import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from hyperlax import usable_cores
 
 AXIS = "devices"  # the mesh axis the lanes are split over
 
@@ -51,9 +52,8 @@ def machine() -> dict[str, Any]:
         fields = dict((key.strip(), value.strip()) for key, _, value in (line.partition(":") for line in first))
         if "model name" in fields:  # a virtual machine's name can be generic: family and model tell it
             cpu = f"{fields['model name']} (family {fields.get('cpu family', '?')}, model {fields.get('model', '?')})"
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     local = jax.local_devices()
-    return {"cpu": cpu, "cores": cores, "devices": f"{len(local)} x {local[0].platform}: {local[0].device_kind}"}
+    return {"cpu": cpu, "cores": usable_cores(), "devices": f"{len(local)} x {local[0].platform}: {local[0].device_kind}"}
 
 
 def padded_lanes(lanes: int, num_seeds: int, count: int) -> int:
