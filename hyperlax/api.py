@@ -193,7 +193,7 @@ def launch(
             f"padding (--padding auto): {split['num_samples']} samples of one structure split into "
             f"{split['units']} padded units: an estimated "
             f"{split['estimated_s_chosen']:.0f}s against {split['estimated_s_one_unit']:.0f}s as one padded unit "
-            f"(hyperlax/padding.py's cost model)"
+            f"(hyperlax/padding.py's cost model, costs measured on a {split['costs_of'].upper()})"
         )
     console.print(
         f"{summary['num_finished_samples']} samples finished in {summary['wall_s']:.1f}s "

@@ -104,8 +104,9 @@ def unit_figures(prepared, samples, seconds: float, compile_s: float, devices: i
     figures = {"lanes": len(samples), "devices": devices, "wall_s": round(seconds, 3), "compile_s": round(compile_s, 3)}
     algo = prepared.recipe.algorithm
     if algo.unit_cost is not None:
-        estimate = padding.seconds(algo, [config_for(prepared.base_config, sample) for sample in samples])
-        figures["estimated_s"] = round(estimate - (padding.COMPILE_S if compile_s == 0 else 0), 1)
+        costs = padding.costs()
+        estimate = padding.seconds(algo, [config_for(prepared.base_config, sample) for sample in samples], costs)
+        figures["estimated_s"] = round(estimate - (costs.compile_s if compile_s == 0 else 0), 1)
     return figures
 
 

@@ -12,7 +12,8 @@
 #     PYTHON=python3 bash scripts/bench_device.sh $OUT 480
 #
 # hyperlax installs without its own requirements (--no-deps), so the image's jax is used even
-# where hyperlax's version range stops short of it.
+# where hyperlax's version range stops short of it. Run `python3 -m hyperlax.cli` there from outside
+# the checkout: its ./hyperlax would shadow the wheel's, which holds the recipes (hyperlax.configs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rm -rf .whl && mkdir .whl

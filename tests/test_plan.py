@@ -78,7 +78,22 @@ def test_the_padding_cost_model_pads_close_sizes_together_and_splits_far_ones():
     assert sorted(u.sample_ids for b in split.plan for u in b.units) == [(0, 1), (2,)]
     for unit in (u for b in split.plan for u in b.units):  # each padded unit compiles with its own sizes
         assert split.extents[unit.structure]["num_envs"] == (64 if unit.sample_ids == (2,) else 4)
-    seconds = padding.seconds(recipe.algorithm, [{**recipe.base_config}])
-    assert seconds > padding.COMPILE_S
+    assert summary["costs_of"] == "cpu"  # this machine's platform
+    seconds = padding.seconds(recipe.algorithm, [{**recipe.base_config}], padding.costs())
+    assert seconds > padding.costs().compile_s
     one = prepare(recipe, far, Settings(hparam_batch_size=8, total_timesteps=100_000, padding="together"), {})
     assert [len(b.units) for b in one.plan] == [1] and one.padding == ()
+
+
+def test_a_gpu_s_costs_pad_together_what_a_cpu_s_split():
+    """Lanes cost a GPU little beside its compilations, so the far sizes a CPU groups apart share one unit there."""
+    from hyperlax import padding
+    from hyperlax.recipes import load_recipe
+    from hyperlax.run.executor import config_for
+
+    recipe = load_recipe("ppo_mlp", "gymnax.cartpole")
+    base = {**recipe.base_config, "training": {**recipe.base_config["training"], "total_timesteps": 100_000}}
+    far = [config_for(base, s) for s in ppo_samples([(4, 32, 1, 1), (4, 32, 1, 1), (64, 256, 8, 8)])]
+    on_cpu, on_gpu = (padding.split(recipe.algorithm, far, padding.costs(p)) for p in ("cpu", "gpu"))
+    assert on_cpu.cluster == [1, 1, 0] and on_gpu.cluster == [0, 0, 0]
+    assert on_gpu.summary("{}")["costs_of"] == "gpu" and padding.costs("tpu") == padding.costs("gpu")

@@ -247,15 +247,16 @@ def split_padding(
     by_structure: dict[str, list[int]] = {}
     for sample_id, sample in enumerate(samples):
         by_structure.setdefault(structure_of(sample, structural), []).append(sample_id)
-    splits = {}
+    splits, costs = {}, padding.costs()
     for structure, ids in by_structure.items():
         if len({structure_of(samples[i], algo.paddable) for i in ids}) < 2 or algo.unit_cost is None:
             continue
-        split = padding.split(algo, [config_for(base_config, samples[i]) for i in ids])
+        split = padding.split(algo, [config_for(base_config, samples[i]) for i in ids], costs)
         splits[structure] = (split, ids)
         log.info(
-            "%d samples of one structure in %d padded unit(s): an estimated %.0fs, against %.0fs as one padded unit",
-            len(ids), max(split.cluster) + 1, split.seconds_chosen, split.seconds_one_unit,
+            "%d samples of one structure in %d padded unit(s): an estimated %.0fs, against %.0fs as one padded unit "
+            "(costs measured on a %s)", len(ids), max(split.cluster) + 1, split.seconds_chosen, split.seconds_one_unit,
+            costs.platform.upper(),
         )
     return splits
 
