@@ -22,7 +22,6 @@ import jax
 from hyperlax.config import flatten
 
 
-
 @dataclasses.dataclass(frozen=True)
 class Costs:
     """Seconds per compilation, per loop iteration of a unit's program and per unit of its lanes'

@@ -6,8 +6,9 @@
 #
 # Runs in priority order while the budget (default 540 s) lasts; each benchmark gets at most its
 # share of the budget, and no more than is left, and is cut off there (its NAME.err then holds the
-# modes that finished, a JSON line each). A case with under 30 s left is skipped (OUTDIR/skipped.txt). OUTDIR/device.txt names the device. The
-# compile cache is off in every mode (bench_sweep.py). PYTHON picks the interpreter (python).
+# modes that finished, a JSON line each). A case with under 30 s left is skipped
+# (OUTDIR/skipped.txt). OUTDIR/device.txt names the device and the packages' versions. The compile
+# cache is off in every mode (bench_sweep.py). PYTHON picks the interpreter (python).
 # On a machine without network access, install hyperlax from scripts/device_wheels.sh's wheels first.
 set -u
 out=${1:?usage: bench_device.sh OUTDIR [BUDGET_S]}
