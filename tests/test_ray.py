@@ -4,6 +4,10 @@ continues from the batch's checkpoint)."""
 
 import csv
 import json
+import os
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -61,3 +65,49 @@ def test_a_sweep_on_ray_with_a_killed_worker_equals_the_local_run(marker, tmp_pa
 def test_auto_batch_size_on_ray_measures_a_worker(marker):
     free, count = ray_batches.worker_memory(Settings(ray="auto"))
     assert free > 0 and count == 1
+
+
+def test_padding_on_ray_is_priced_with_the_costs_of_the_cluster_s_platform(marker, monkeypatch):
+    """The plan is made on the driver, but its units train on the tasks' platform: the far sizes a CPU
+    cluster splits pad together on a cluster with GPUs (its nodes as Ray reports them)."""
+    from hyperlax.recipes import load_recipe
+    from hyperlax.run.loop import prepare
+    from tests.test_plan import ppo_samples
+
+    recipe = load_recipe("ppo_mlp", "gymnax.cartpole")
+    far = ppo_samples([(4, 32, 1, 1), (4, 32, 1, 1), (64, 256, 8, 8)])
+    settings = Settings(hparam_batch_size=8, total_timesteps=100_000, ray="auto")
+    assert ray_batches.task_platform(settings) == "cpu"
+    (on_cpus,) = prepare(recipe, far, settings, {}).padding
+    assert on_cpus["costs_of"] == "cpu" and on_cpus["units"] == 2
+    nodes = ray.nodes()
+    monkeypatch.setattr(ray, "nodes", lambda: [{**n, "Resources": {**n["Resources"], "GPU": 1.0}} for n in nodes])
+    (on_gpus,) = prepare(recipe, far, settings, {}).padding
+    assert on_gpus["costs_of"] == "gpu" and on_gpus["units"] == 1
+
+
+@pytest.mark.parametrize("args, platforms", [(["--ray", "local"], "cpu"), (["--ray=auto"], "cpu"), ([], "")])
+def test_a_ray_driver_keeps_jax_on_the_cpu(args, platforms):
+    """With --ray the command only plans and schedules: jax is set to the CPU before any backend starts
+    (on a GPU it would hold 75% of each GPU's memory that the tasks on this machine need)."""
+    script = textwrap.dedent(f"""
+        import jax
+        from hyperlax.cli import main
+        try:
+            main(["sweep-hp-samples", *{args!r}, "--help"])  # --help exits before any sweep
+        except SystemExit:
+            pass
+        print("PLATFORMS=" + (jax.config.jax_platforms or ""))
+    """)
+    env = {k: v for k, v in os.environ.items() if k != "JAX_PLATFORMS"}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert f"PLATFORMS={platforms}\n" in done.stdout, done.stderr[-2000:]
+
+
+def test_a_resumed_sweep_takes_its_recorded_ray_address(tmp_path):
+    from hyperlax.cli import ray_address
+
+    (tmp_path / "sweep.json").write_text(json.dumps({"arguments": {"ray": "auto"}}))
+    assert ray_address(["sweep-hp-samples", "--resume-from", str(tmp_path)]) == "auto"
+    assert ray_address(["sweep-hp-samples", f"--resume-from={tmp_path}", "--ray", "off"]) == "off"
+    assert ray_address(["sweep-hp-samples", "--resume-from", str(tmp_path / "missing")]) == "off"

@@ -217,7 +217,7 @@ def prepare(recipe: Recipe, samples: list[dict[str, Any]], settings: Settings, s
         settings = dataclasses.replace(settings, hparam_batch_size=size)
     splits = {}
     if settings.padding == "auto" and not (settings.group_by_structural_hparams or settings.sequential or scheduler.rule):
-        splits = split_padding(algo, base_config, samples, structural)
+        splits = split_padding(algo, base_config, samples, structural, settings)
     clusters = [0] * len(samples)
     for split, ids in splits.values():
         for sample_id, cluster in zip(ids, split.cluster):
@@ -241,16 +241,20 @@ def prepare(recipe: Recipe, samples: list[dict[str, Any]], settings: Settings, s
 
 
 def split_padding(
-    algo: Any, base_config: dict[str, Any], samples: Sequence[dict[str, Any]], structural: Sequence[str]
+    algo: Any, base_config: dict[str, Any], samples: Sequence[dict[str, Any]], structural: Sequence[str],
+    settings: Settings,
 ) -> dict[str, tuple[padding.Split, list[int]]]:
-    """The cost model's split of each structure whose samples differ in paddable values, with its sample ids."""
+    """The cost model's split of each structure whose samples differ in paddable values, with its sample
+    ids, priced with the costs of the platform the units train on (with --ray, the cluster's tasks')."""
     by_structure: dict[str, list[int]] = {}
     for sample_id, sample in enumerate(samples):
         by_structure.setdefault(structure_of(sample, structural), []).append(sample_id)
-    splits, costs = {}, padding.costs()
+    splits, costs = {}, None
     for structure, ids in by_structure.items():
         if len({structure_of(samples[i], algo.paddable) for i in ids}) < 2 or algo.unit_cost is None:
             continue
+        if costs is None:  # asked of a Ray cluster only when some structure needs a split
+            costs = padding.costs(None if settings.ray == "off" else ray_batches().task_platform(settings))
         split = padding.split(algo, [config_for(base_config, samples[i]) for i in ids], costs)
         splits[structure] = (split, ids)
         log.info(

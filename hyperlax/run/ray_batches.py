@@ -104,9 +104,20 @@ def connected(address: str) -> Iterator[None]:
         ray.shutdown()
 
 
+def _gpus() -> list[float]:
+    """The GPUs of each live node of the connected cluster."""
+    return [node["Resources"].get("GPU", 0) for node in ray.nodes() if node["Alive"]]
+
+
+def task_platform(settings: Settings) -> str:
+    """The platform a batch's task trains on: gpu on a cluster with GPUs, else cpu."""
+    with connected(settings.ray):
+        return "gpu" if any(_gpus()) else "cpu"
+
+
 def resources(settings: Settings) -> dict[str, int]:
     """What each task asks for: --devices GPUs (all: 1) on a cluster with GPUs, else one CPU."""
-    gpus = [node["Resources"].get("GPU", 0) for node in ray.nodes() if node["Alive"]]
+    gpus = _gpus()
     wanted = 1 if settings.devices == "all" else settings.devices
     if not any(gpus):
         if wanted > 1:
