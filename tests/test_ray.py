@@ -107,7 +107,7 @@ def test_a_ray_driver_keeps_jax_on_the_cpu(args, platforms):
 def test_a_resumed_sweep_takes_its_recorded_ray_address(tmp_path):
     from hyperlax.cli import ray_address
 
-    (tmp_path / "sweep.json").write_text(json.dumps({"arguments": {"ray": "auto"}}))
+    (tmp_path / "sweep.json").write_text(json.dumps({"arguments": {"ray": "auto"}, "fingerprint": "0" * 64}))
     assert ray_address(["sweep-hp-samples", "--resume-from", str(tmp_path)]) == "auto"
     assert ray_address(["sweep-hp-samples", f"--resume-from={tmp_path}", "--ray", "off"]) == "off"
     assert ray_address(["sweep-hp-samples", "--resume-from", str(tmp_path / "missing")]) == "off"

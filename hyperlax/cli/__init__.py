@@ -9,25 +9,39 @@ Exit code 0 when done, 2 for a user error (a message, never a traceback), 130 on
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 
+def _last_value(args: list[str], flag: str) -> str | None:
+    """The value last given to `flag` (`flag VALUE` or `flag=VALUE`), if any."""
+    found = None
+    for arg, following in zip(args, args[1:] + [None]):
+        if arg == flag:
+            found = following
+        elif arg.startswith(flag + "="):
+            found = arg.split("=", 1)[1]
+    return found
+
+
 def ray_address(argv: Sequence[str]) -> str:
-    """The --ray a command runs with: given, else a resumed sweep's recorded one, else off."""
+    """The --ray a command runs with: given, else a resumed sweep's recorded one, else off. Read from
+    the raw arguments: parsing them with the commands' parsers imports what starts jax's backend."""
+    from hyperlax import store
+    from hyperlax.errors import SweepError
+
     args = list(argv)
-    given = [a.split("=", 1)[1] for a in args if a.startswith("--ray=")]
-    given += [value for flag, value in zip(args, args[1:]) if flag == "--ray"]
-    if given:
-        return given[-1]
-    resumed = [a.split("=", 1)[1] for a in args if a.startswith("--resume-from=")]
-    resumed += [value for flag, value in zip(args, args[1:]) if flag == "--resume-from"]
+    given = _last_value(args, "--ray")
+    if given is not None:
+        return given
+    resumed = _last_value(args, "--resume-from")
+    if resumed is None:
+        return "off"
     try:
-        return json.loads((Path(resumed[-1]).expanduser() / "sweep.json").read_text())["arguments"]["ray"] or "off"
-    except (IndexError, OSError, ValueError, KeyError, TypeError):
-        return "off"  # a damaged record stops the command later, with its own message
+        return store.read_sweep_record(Path(resumed).expanduser())["arguments"].get("ray") or "off"
+    except SweepError:
+        return "off"  # the command stops later, with this same message
 
 
 def main(argv: Sequence[str] | None = None) -> int:
