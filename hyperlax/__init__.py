@@ -16,6 +16,7 @@ def _default_xla_flag(flag: str, value: object) -> None:
 # faster on R16.
 _default_xla_flag("--xla_cpu_enable_concurrency_optimized_scheduler", "false")
 
+
 def usable_cores() -> int:
     """The cores this process may run on (its CPU affinity where the OS tells it)."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
