@@ -1,9 +1,9 @@
 """Benchmark: one recipe's `advance` trained on one CPU device with XLA's intra-op threads as they come,
 pinned to one core after the compile, and with the whole process on one core from its start.
 
-Each measurement is a fresh process (XLA:CPU sizes its intra-op thread pool, and the compiler the
-parallel partitions of its loop fusions, from the cores the process may use when jax's CPU client
-starts); the three conditions alternate round by round, their order rotating. Prints one JSON object:
+Each measurement is a fresh process (XLA:CPU's compiler splits large loop fusions into as many
+parallel partitions as its threads have cores to run on); the three conditions alternate round by
+round, their order rotating. Prints one JSON object:
 per condition and lane count, each round's compile seconds, loop fusions split into parallel
 partitions, intra-op pool threads, cores busy while training, and milliseconds per update, with the
 median of the last.
