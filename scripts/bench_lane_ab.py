@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -29,6 +31,22 @@ from hyperlax.run.devices import machine
 from hyperlax.run.executor import lane_advance
 
 
+def lowered_advance(algo_name: str, env_name: str, lanes: int) -> tuple[Any, Callable[[], Any], Any, int]:
+    """The recipe's `advance` over `lanes` lanes of its defaults (same keys), lowered; a function
+    that gives the lanes' fresh state, their hyperparameters, and the env steps of one update."""
+    recipe = load_recipe(algo_name, env_name)
+    algo, config = recipe.algorithm, recipe.base_config
+    config["training"]["total_timesteps"] = 10**9  # never reached: each call stops at its `until`
+    segments = algo.make_segments(config, make_env(config["env"]), algo.padded_extents([config]))
+    hparams = lane_hparams(algo, [flatten(config)] * lanes)
+    keys = jax.random.split(jax.random.key(0), lanes)
+    init = jax.jit(jax.vmap(segments.init, axis_name=LANES))
+    fresh = lambda: init(hparams, keys)  # noqa: E731
+    lowered = jax.jit(lane_advance(segments)).lower(fresh(), hparams, jnp.zeros(lanes, jnp.int32))
+    hp = config["algorithm"]["hyperparam"]
+    return lowered, fresh, hparams, hp.get("num_envs", 1) * hp.get("rollout_length", 1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("options", help="XLA compile options of the second program, as JSON")
@@ -40,17 +58,7 @@ def main() -> None:
     args = parser.parse_args()
     options = json.loads(args.options)
 
-    recipe = load_recipe(args.algo, args.env)
-    algo, config = recipe.algorithm, recipe.base_config
-    config["training"]["total_timesteps"] = 10**9  # never reached: each call stops at its `until`
-    env = make_env(config["env"])
-    segments = algo.make_segments(config, env, algo.padded_extents([config]))
-    hparams = lane_hparams(algo, [flatten(config)] * args.lanes)
-    keys = jax.random.split(jax.random.key(0), args.lanes)
-    init = jax.jit(jax.vmap(segments.init, axis_name=LANES))
-    lowered = jax.jit(lane_advance(segments)).lower(init(hparams, keys), hparams, jnp.zeros(args.lanes, jnp.int32))
-    hp = config["algorithm"]["hyperparam"]
-    steps_per_update = hp.get("num_envs", 1) * hp.get("rollout_length", 1)
+    lowered, fresh, hparams, steps_per_update = lowered_advance(args.algo, args.env, args.lanes)
 
     programs, figures = [], []
     for chosen in (None, options):
@@ -59,7 +67,7 @@ def main() -> None:
         compile_s = time.perf_counter() - start
         programs.append(program)
         figures.append({"compile_s": round(compile_s, 3), "fusions": program.as_text().count(" fusion(")})
-    states = [init(hparams, keys), init(hparams, keys)]
+    states = [fresh(), fresh()]
     times: list[list[float]] = [[], []]
     for round_ in range(args.pairs + 1):  # round 0 warms both up
         until = jnp.full(args.lanes, steps_per_update * args.updates_per_call * (round_ + 1), jnp.int32)

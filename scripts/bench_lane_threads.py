@@ -3,10 +3,9 @@ pinned to one core after the compile, and with the whole process on one core fro
 
 Each measurement is a fresh process (XLA:CPU's compiler splits large loop fusions into as many
 parallel partitions as its threads have cores to run on); the three conditions alternate round by
-round, their order rotating. Prints one JSON object:
-per condition and lane count, each round's compile seconds, loop fusions split into parallel
-partitions, intra-op pool threads, cores busy while training, and milliseconds per update, with the
-median of the last.
+round, their order rotating. Prints one JSON object: per condition and lane count, each round's
+compile seconds, loop fusions split into parallel partitions, intra-op pool threads, cores busy
+while training, and milliseconds per update, with the median of the last.
 
     python scripts/bench_lane_threads.py [--lanes 1,8] [--rounds 3] [--algo ppo_mlp] [--env gymnax.cartpole]
 """
@@ -36,28 +35,18 @@ def measure(condition: str, lanes: int, algo_name: str, env_name: str, calls: in
     import jax.numpy as jnp
     import numpy as np
 
-    from hyperlax.algos.common import LANES
-    from hyperlax.algos.interface import lane_hparams
-    from hyperlax.config import flatten
-    from hyperlax.envs import make_env
-    from hyperlax.recipes import load_recipe
-    from hyperlax.run.executor import lane_advance
+    # this script's folder is first on sys.path
+    from bench_lane_ab import lowered_advance
 
-    recipe = load_recipe(algo_name, env_name)
-    algo, config = recipe.algorithm, recipe.base_config
-    config["training"]["total_timesteps"] = 10**9  # never reached: each call stops at its `until`
-    segments = algo.make_segments(config, make_env(config["env"]), algo.padded_extents([config]))
-    hparams = lane_hparams(algo, [flatten(config)] * lanes)
-    state = jax.jit(jax.vmap(segments.init, axis_name=LANES))(hparams, jax.random.split(jax.random.key(0), lanes))
+    lowered, fresh, hparams, steps_per_update = lowered_advance(algo_name, env_name, lanes)
+    state = fresh()
     start = time.perf_counter()
-    program = jax.jit(lane_advance(segments)).lower(state, hparams, jnp.zeros(lanes, jnp.int32)).compile()
+    program = lowered.compile()
     compile_s = time.perf_counter() - start
     threads = {t: Path(f"/proc/self/task/{t}/comm").read_text().strip() for t in os.listdir("/proc/self/task")}
     if condition == "pinned_after_compile":
         for tid in threads:
             os.sched_setaffinity(int(tid), {cores[0]})
-    hp = config["algorithm"]["hyperparam"]
-    steps_per_update = hp.get("num_envs", 1) * hp.get("rollout_length", 1)
     times, cpu = [], 0.0
     for call in range(calls + 1):  # call 0 warms up
         until = jnp.full(lanes, steps_per_update * updates_per_call * (call + 1), jnp.int32)
