@@ -7,7 +7,7 @@ figures, their medians, and issue 14's ratios (by the medians, and round by roun
 `--record NAME` it also appends the sitting to `docs/bench_rejax.json`'s `sittings`. If a benchmark
 fails, it prints the runs that finished (JSON) and the failure, and exits with 1.
 
-    python scripts/bench_sitting.py --rejax-python /tmp/rejax-venv/bin/python [--rounds 3] [--record NAME]
+    python scripts/bench_sitting.py --rejax-python /tmp/rejax-venv/bin/python [--rounds 5] [--record NAME]
 
 rejax needs a virtualenv of its own (see `scripts/bench_rejax.py`). Run nothing else meanwhile.
 """
@@ -81,7 +81,7 @@ def summary(rounds: list[dict]) -> tuple[dict, dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rejax-python", required=True, help="the python of a virtualenv with rejax 0.1.3 and gymnax 0.0.9")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--total-timesteps", type=int, default=102400)
     parser.add_argument("--record", metavar="NAME", help="append the sitting, named NAME, to docs/bench_rejax.json")
     args = parser.parse_args()
