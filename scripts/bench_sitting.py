@@ -3,7 +3,8 @@
 Each round runs `scripts/bench_sweep.py` (sequential, batched, batched on 1 device) and
 `scripts/bench_rejax.py` on the same 16 samples, each in a fresh process, one after the other;
 hyperlax goes first in odd rounds, rejax in even ones. Prints one JSON object: every round's
-figures, their medians, and issue 14's ratios (by the medians, and round by round). With
+figures (each run's with `vm_steal_s`, the CPU seconds the hypervisor took from the machine's cores
+meanwhile), their medians, and issue 14's ratios (by the medians, and round by round). With
 `--record NAME` it also appends the sitting to `docs/bench_rejax.json`'s `sittings`. If a benchmark
 fails, it prints the runs that finished (JSON) and the failure, and exits with 1.
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -44,12 +46,26 @@ FIGURES = {
 }
 
 
+def stolen_s() -> float | None:
+    """CPU seconds the hypervisor has taken from this machine's cores since boot (the steal column
+    of /proc/stat), or None where there is no /proc/stat."""
+    try:
+        steal = Path("/proc/stat").read_text().split("\n", 1)[0].split()[8]
+    except (OSError, IndexError):
+        return None
+    return int(steal) / os.sysconf("SC_CLK_TCK")
+
+
 def run_json(command: list[str]) -> dict:
-    """Run a benchmark in a fresh process; the JSON object it prints."""
+    """Run a benchmark in a fresh process; the JSON object it prints, with `vm_steal_s`: the CPU
+    seconds the hypervisor took from this machine's cores meanwhile (a noisy neighbour's share)."""
+    before = stolen_s()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout)
+    after = stolen_s()
+    steal = round(after - before, 2) if before is not None and after is not None else None
+    return {**json.loads(done.stdout), "vm_steal_s": steal}
 
 
 def summary(rounds: list[dict]) -> tuple[dict, dict]:
