@@ -3,8 +3,8 @@
 Each round runs `scripts/bench_sweep.py` (sequential, batched, batched on 1 device) and
 `scripts/bench_rejax.py` on the same 16 samples, each in a fresh process, one after the other;
 hyperlax goes first in odd rounds, rejax in even ones. Prints one JSON object: every round's
-figures (each run's with `vm_steal_s`, the CPU seconds the hypervisor took from the machine's cores
-meanwhile), their medians, and issue 14's ratios (by the medians, and round by round). With
+figures (each run's with the CPU seconds other processes and the hypervisor took from the machine's
+cores meanwhile), their medians, and issue 14's ratios (by the medians, and round by round). With
 `--record NAME` it also appends the sitting to `docs/bench_rejax.json`'s `sittings`. If a benchmark
 fails, it prints the runs that finished (JSON) and the failure, and exits with 1.
 
@@ -46,26 +46,33 @@ FIGURES = {
 }
 
 
-def stolen_s() -> float | None:
-    """CPU seconds the hypervisor has taken from this machine's cores since boot (the steal column
-    of /proc/stat), or None where there is no /proc/stat."""
+def machine_cpu_s() -> tuple[float, float] | None:
+    """CPU seconds this machine's cores have been busy since boot, and those the hypervisor took
+    (/proc/stat's first line), or None where there is no /proc/stat."""
     try:
-        steal = Path("/proc/stat").read_text().split("\n", 1)[0].split()[8]
-    except (OSError, IndexError):
+        ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    except (OSError, ValueError):
         return None
-    return int(steal) / os.sysconf("SC_CLK_TCK")
+    user, nice, system, _idle, _iowait, irq, softirq, steal = ticks
+    per_s = os.sysconf("SC_CLK_TCK")
+    return (user + nice + system + irq + softirq) / per_s, steal / per_s
 
 
 def run_json(command: list[str]) -> dict:
-    """Run a benchmark in a fresh process; the JSON object it prints, with `vm_steal_s`: the CPU
-    seconds the hypervisor took from this machine's cores meanwhile (a noisy neighbour's share)."""
-    before = stolen_s()
+    """Run a benchmark in a fresh process; the JSON object it prints, with what else took the
+    machine's cores meanwhile: `vm_other_cpu_s`, the CPU seconds of every other process (the
+    machine's busy time less the benchmark's), and `vm_steal_s`, those the hypervisor took."""
+    before, own = machine_cpu_s(), os.times()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    after = stolen_s()
-    steal = round(after - before, 2) if before is not None and after is not None else None
-    return {**json.loads(done.stdout), "vm_steal_s": steal}
+    after, ended = machine_cpu_s(), os.times()
+    figures = json.loads(done.stdout)
+    if before is not None and after is not None:
+        benchmark = ended.children_user + ended.children_system - own.children_user - own.children_system
+        figures["vm_other_cpu_s"] = round(after[0] - before[0] - benchmark, 2)
+        figures["vm_steal_s"] = round(after[1] - before[1], 2)
+    return figures
 
 
 def summary(rounds: list[dict]) -> tuple[dict, dict]:
