@@ -27,6 +27,7 @@ terminated ones do not.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any, NamedTuple
 
 import jax
@@ -35,7 +36,9 @@ import numpy as np
 import optax
 
 from hyperlax.algos import checks
-from hyperlax.algos.common import any_lane, env_state_bytes, evaluate, iterations_until, key_shapes, max_over_lanes, select, tree_bytes
+from hyperlax.algos.common import (
+    any_lane, env_state_bytes, evaluate, in_passes, iterations_until, key_shapes, max_over_lanes, select, tree_bytes,
+)
 from hyperlax.algos.interface import Algorithm, Progress, Segments
 from hyperlax.envs import EnvSpec
 from hyperlax.nets import Critic, DiscreteActor, GaussianActor
@@ -55,7 +58,7 @@ class Transition(NamedTuple):
     obs: jnp.ndarray
     action: jnp.ndarray
     log_prob: jnp.ndarray
-    value: jnp.ndarray | None  # None during the rollout; then one pass of the critic over all of it
+    value: jnp.ndarray | None  # None during the rollout; then the critic over all of it, after it
     reward: jnp.ndarray
     terminated: jnp.ndarray
     truncated: jnp.ndarray
@@ -316,8 +319,9 @@ def make_segments(config: dict[str, Any], env: EnvSpec, extents: dict[str, int])
             """The trajectory with its values, and its advantages and value targets (GAE)."""
             size = rollout_length * num_envs
             flat = lambda x: x.reshape((size,) + x.shape[2:])  # noqa: E731
-            # One pass of the critic over the observations, the final ones and the last one.
-            values = critic.apply(params["critic"], jnp.concatenate([flat(traj.obs), flat(traj.final_obs), last_obs]))
+            # The critic over the observations, the final ones and the last one, in passes.
+            rows = jnp.concatenate([flat(traj.obs), flat(traj.final_obs), last_obs])
+            values = in_passes(partial(critic.apply, params["critic"]), rows, max(shape.critic[0], default=1))
             traj = traj._replace(value=values[:size].reshape(rollout_length, num_envs))
             final_value, last_value = values[size : 2 * size].reshape(rollout_length, num_envs), values[2 * size :]
             # A truncated step is not an end of the task: bootstrap from its final observation.
