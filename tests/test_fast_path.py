@@ -1,15 +1,18 @@
 """PPO lanes that share their paddable values run unmasked (plain loops of static lengths, no masks):
 each lane equals the same lane run masked and its solo run, and a lane that is not training keeps its state."""
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from hyperlax.algos import ppo
+from hyperlax.algos import common, ppo
 from hyperlax.algos.common import LANES
 from hyperlax.algos.interface import lane_hparams
 from hyperlax.config import merge
+from hyperlax.nets import Critic
 from tests.lanes import assert_lanes_equal_solo_runs, assert_trees_close, config_lane, lanes_runner, segments_of, tiny_config
 
 HP = "algorithm.hyperparam."
@@ -54,6 +57,23 @@ def test_unmasked_lanes_equal_masked_lanes_and_their_solo_runs(setup):
         np.testing.assert_allclose(got, want, atol=1e-5, rtol=0)
     np.testing.assert_allclose(batched.returns, masked.returns, atol=1e-4)
     assert (batched.env_steps == masked.env_steps).all() and (batched.slots == masked.slots).all()
+
+
+def test_the_critic_over_more_rows_than_a_pass_runs_in_passes_to_the_same_lanes(setup, monkeypatch):
+    # 132 rollout rows (2 x 16 steps x 4 envs and the last 4) of 16 units: passes of 16 rows below.
+    config, lanes, keys, extents = setup
+    batched = lanes_runner(ppo.ALGORITHM, config, extents["unmasked"])(lanes, keys)
+    monkeypatch.setattr(common, "PASS_BYTES", 16 * 16 * 4)
+    critic = Critic((16,), "tanh")
+    apply = partial(critic.apply, critic.init(jax.random.PRNGKey(0), jnp.zeros(4)))
+    rows = jax.random.normal(jax.random.PRNGKey(1), (132, 4))
+    passes = [e.params["length"] for e in jax.make_jaxpr(lambda r: common.in_passes(apply, r, 16))(rows).eqns if e.primitive.name == "scan"]
+    assert passes == [8]  # and a pass of the last 4 rows
+    np.testing.assert_allclose(common.in_passes(apply, rows, 16), apply(rows), atol=1e-6, rtol=0)
+    unmasked = lanes_runner(ppo.ALGORITHM, config, extents["unmasked"])
+    in_passes = unmasked(lanes, keys)
+    assert_lanes_equal_solo_runs(in_passes, [unmasked([hp], keys[i : i + 1]) for i, hp in enumerate(lanes)])
+    assert_trees_close((in_passes.params, in_passes.opt_state), (batched.params, batched.opt_state), atol=1e-5)
 
 
 def test_a_lane_past_its_milestone_keeps_its_state_masked_or_not(setup):
