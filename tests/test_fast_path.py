@@ -71,9 +71,9 @@ def test_the_critic_over_more_rows_than_a_pass_runs_in_passes_to_the_same_lanes(
     assert passes == [8]  # and a pass of the last 4 rows
     np.testing.assert_allclose(common.in_passes(apply, rows, 16), apply(rows), atol=1e-6, rtol=0)
     unmasked = lanes_runner(ppo.ALGORITHM, config, extents["unmasked"])
-    in_passes = unmasked(lanes, keys)
-    assert_lanes_equal_solo_runs(in_passes, [unmasked([hp], keys[i : i + 1]) for i, hp in enumerate(lanes)])
-    assert_trees_close((in_passes.params, in_passes.opt_state), (batched.params, batched.opt_state), atol=1e-5)
+    passed = unmasked(lanes, keys)
+    assert_lanes_equal_solo_runs(passed, [unmasked([hp], keys[i : i + 1]) for i, hp in enumerate(lanes)])
+    assert_trees_close((passed.params, passed.opt_state), (batched.params, batched.opt_state), atol=1e-5)
 
 
 def test_a_lane_past_its_milestone_keeps_its_state_masked_or_not(setup):

@@ -109,7 +109,8 @@ def evaluate(env: EnvSpec, greedy: Callable[[jax.Array], jax.Array], key: jax.Ar
 
 # The activations of one pass over rows, at most: XLA:CPU splits a kernel whose operands and result
 # pass 512 KiB over its threads, and a one-lane program then hands its work from core to core at
-# every such kernel (PPO's critic over a CartPole rollout: 8% to 10% of an update on 2 cores).
+# every such kernel (PPO's critic over a CartPole rollout: 8% to 10% of an update on a 2-core VM in
+# its slow phases, nothing in its calm ones).
 PASS_BYTES = 64 * 1024
 
 
