@@ -20,7 +20,9 @@ units' waits for it, which `env_steps_per_s` leaves out. `jaxpr_equations`
 is the size of the batched plan's programs (`start`, `advance` and `score`, sub-jaxprs included), those whose
 compilation the batched mode's `compile_s` times.
 Each mode lists its `units` in run order: lanes, devices, wall and compile seconds, and where the
-algorithm has a padding cost model (PPO) its estimate of the unit's seconds (`hyperlax/padding.py`).
+algorithm has a padding cost model (PPO) its estimate of the unit's seconds (`hyperlax/padding.py`);
+and, where /proc/stat tells them, what else took the machine's cores while the mode ran: the CPU
+seconds of other processes (`vm_other_cpu_s`) and of the hypervisor (`vm_steal_s`).
 `--dump-samples PATH` also writes every sample's whole config (and the schedule) as JSON, for
 scripts/bench_rejax.py to run the same samples.
 
@@ -35,6 +37,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import platform
 import resource
 import sys
@@ -44,6 +47,7 @@ from pathlib import Path
 import jax
 import jax.extend
 
+from bench_sitting import machine_cpu_s  # this folder is on the path of a script run from it
 from hyperlax import padding
 from hyperlax.algos.common import LANES
 from hyperlax.algos.interface import run_in_one_call
@@ -71,6 +75,7 @@ def run_mode(prepared, ahead: bool = True) -> dict:
     sweep does unless `ahead` is false; its figures."""
     executor = make_executor(prepared)
     reset_peak_rss()
+    machine_before, own_before = machine_cpu_s(), os.times()
     start, units = time.perf_counter(), []
     planned = [(unit, [prepared.samples[i] for i in unit.sample_ids]) for batch in prepared.plan for unit in batch.units]
     if ahead:
@@ -81,8 +86,16 @@ def run_mode(prepared, ahead: bool = True) -> dict:
         seconds, compile_s = time.perf_counter() - began, executor.compile_s - compiling_before
         units.append(unit_figures(prepared, samples, seconds, compile_s, executor.sharding(unit).count))
     wall = time.perf_counter() - start
+    machine_after, own_after = machine_cpu_s(), os.times()
     executor.close()
     steps = executor.env_steps
+    load = {}  # what else took the machine's cores meanwhile: other processes, the hypervisor
+    if machine_before is not None and machine_after is not None:
+        own = own_after.user + own_after.system - own_before.user - own_before.system
+        load = {
+            "vm_other_cpu_s": round(machine_after[0] - machine_before[0] - own, 2),
+            "vm_steal_s": round(machine_after[1] - machine_before[1], 2),
+        }
     return {
         "num_batches": len(prepared.plan),
         "devices": max(unit["devices"] for unit in units),
@@ -96,6 +109,7 @@ def run_mode(prepared, ahead: bool = True) -> dict:
         "wall_s": round(wall, 3),
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "units": units,
+        **load,
     }
 
 
