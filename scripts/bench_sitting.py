@@ -58,21 +58,25 @@ def machine_cpu_s() -> tuple[float, float] | None:
     return (user + nice + system + irq + softirq) / per_s, steal / per_s
 
 
+def machine_load(before: tuple[float, float] | None, after: tuple[float, float] | None, own_s: float) -> dict:
+    """What else took the machine's cores between two `machine_cpu_s()` readings, besides the
+    `own_s` CPU seconds of the benchmark: `vm_other_cpu_s`, those of every other process, and
+    `vm_steal_s`, those the hypervisor took ({} where /proc/stat told nothing)."""
+    if before is None or after is None:
+        return {}
+    return {"vm_other_cpu_s": round(after[0] - before[0] - own_s, 2), "vm_steal_s": round(after[1] - before[1], 2)}
+
+
 def run_json(command: list[str]) -> dict:
     """Run a benchmark in a fresh process; the JSON object it prints, with what else took the
-    machine's cores meanwhile: `vm_other_cpu_s`, the CPU seconds of every other process (the
-    machine's busy time less the benchmark's), and `vm_steal_s`, those the hypervisor took."""
+    machine's cores meanwhile (`machine_load`)."""
     before, own = machine_cpu_s(), os.times()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
     after, ended = machine_cpu_s(), os.times()
-    figures = json.loads(done.stdout)
-    if before is not None and after is not None:
-        benchmark = ended.children_user + ended.children_system - own.children_user - own.children_system
-        figures["vm_other_cpu_s"] = round(after[0] - before[0] - benchmark, 2)
-        figures["vm_steal_s"] = round(after[1] - before[1], 2)
-    return figures
+    benchmark = ended.children_user + ended.children_system - own.children_user - own.children_system
+    return {**json.loads(done.stdout), **machine_load(before, after, benchmark)}
 
 
 def summary(rounds: list[dict]) -> tuple[dict, dict]:

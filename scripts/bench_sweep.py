@@ -47,7 +47,7 @@ from pathlib import Path
 import jax
 import jax.extend
 
-from bench_sitting import machine_cpu_s  # this folder is on the path of a script run from it
+from bench_sitting import machine_cpu_s, machine_load  # this folder is on the path of a script run from it
 from hyperlax import padding
 from hyperlax.algos.common import LANES
 from hyperlax.algos.interface import run_in_one_call
@@ -89,13 +89,7 @@ def run_mode(prepared, ahead: bool = True) -> dict:
     machine_after, own_after = machine_cpu_s(), os.times()
     executor.close()
     steps = executor.env_steps
-    load = {}  # what else took the machine's cores meanwhile: other processes, the hypervisor
-    if machine_before is not None and machine_after is not None:
-        own = own_after.user + own_after.system - own_before.user - own_before.system
-        load = {
-            "vm_other_cpu_s": round(machine_after[0] - machine_before[0] - own, 2),
-            "vm_steal_s": round(machine_after[1] - machine_before[1], 2),
-        }
+    own = own_after.user + own_after.system - own_before.user - own_before.system
     return {
         "num_batches": len(prepared.plan),
         "devices": max(unit["devices"] for unit in units),
@@ -109,7 +103,7 @@ def run_mode(prepared, ahead: bool = True) -> dict:
         "wall_s": round(wall, 3),
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "units": units,
-        **load,
+        **machine_load(machine_before, machine_after, own),
     }
 
 
