@@ -30,23 +30,28 @@ def test_lanes_are_padded_to_split_evenly_and_auto_batches_fit_every_device():
     assert memory.available_bytes([cpu, cpu]) <= 0.6 * memory.available_bytes([cpu])  # host devices share the RAM
 
 
-def after_import(code: str, xla_flags: str, platforms: str = "cpu") -> str:
-    """What `code` prints in a fresh process that imports hyperlax first, under these XLA_FLAGS and
-    JAX_PLATFORMS (and no JAX_NUM_CPU_DEVICES)."""
+def after_import(code: str, xla_flags: str, platforms: str = "cpu", num_cpu_devices: str | None = None) -> str:
+    """What `code` prints in a fresh process that imports hyperlax first, under these XLA_FLAGS,
+    JAX_PLATFORMS and JAX_NUM_CPU_DEVICES (none when None)."""
     env = {**os.environ, "XLA_FLAGS": xla_flags, "JAX_PLATFORMS": platforms}
     env.pop("JAX_NUM_CPU_DEVICES", None)
+    if num_cpu_devices is not None:
+        env["JAX_NUM_CPU_DEVICES"] = num_cpu_devices
     run = subprocess.run([sys.executable, "-c", f"import hyperlax; {code}"], env=env, capture_output=True, text=True, check=True)
     return run.stdout
 
 
-def cpu_devices_started(xla_flags: str) -> int:
-    """The CPU devices jax starts in a fresh process that imports hyperlax first, under these XLA_FLAGS."""
-    return int(after_import("import jax; print(jax.local_device_count())", xla_flags))
+def cpu_devices_started(xla_flags: str, num_cpu_devices: str | None = None) -> int:
+    """The CPU devices jax starts in a fresh process that imports hyperlax first, under these
+    XLA_FLAGS and JAX_NUM_CPU_DEVICES."""
+    return int(after_import("import jax; print(jax.local_device_count())", xla_flags, num_cpu_devices=num_cpu_devices))
 
 
 def test_hyperlax_starts_one_cpu_device_per_core_unless_told_a_count():
-    assert cpu_devices_started("") == len(os.sched_getaffinity(0))
+    cores = len(os.sched_getaffinity(0))
+    assert cpu_devices_started("") == cores
     assert cpu_devices_started("--xla_force_host_platform_device_count=3") == 3
+    assert cpu_devices_started("", num_cpu_devices=str(2 * cores)) == 2 * cores  # the README's choice for batched sweeps
 
 
 def xla_flags_after_import(platforms: str, xla_flags: str = "") -> str:
