@@ -51,7 +51,7 @@ def test_hyperlax_starts_one_cpu_device_per_core_unless_told_a_count():
     cores = len(os.sched_getaffinity(0))
     assert cpu_devices_started("") == cores
     assert cpu_devices_started("--xla_force_host_platform_device_count=3") == 3
-    assert cpu_devices_started("", num_cpu_devices=str(2 * cores)) == 2 * cores  # the README's choice for batched sweeps
+    assert cpu_devices_started("", num_cpu_devices=str(2 * cores)) == 2 * cores  # a count the user sets
 
 
 def xla_flags_after_import(platforms: str, xla_flags: str = "") -> str:
