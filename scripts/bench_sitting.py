@@ -4,7 +4,10 @@ Each round runs `scripts/bench_sweep.py` (sequential, batched, batched on 1 devi
 `scripts/bench_rejax.py` on the same 16 samples, each in a fresh process, one after the other;
 hyperlax goes first in odd rounds, rejax in even ones. Prints one JSON object: every round's
 figures (each run's with the CPU seconds other processes and the hypervisor took from the machine's
-cores meanwhile), their medians, and issue 14's ratios (by the medians, and round by round). With
+cores meanwhile), their medians, and issue 14's ratios (by the medians, and round by round), with
+where batched over sequential stands: each mode's build and training, and its bound (the ratio with a
+batched build as short as the sequential one and the sequential training split evenly over the
+batched mode's devices). With
 `--record NAME` it also appends the sitting to `docs/bench_rejax.json`'s `sittings`. If a benchmark
 fails, it prints the runs that finished (JSON) and the failure, and exits with 1.
 
@@ -33,6 +36,7 @@ RECORD = ROOT / "docs" / "bench_rejax.json"
 FIGURES = {
     "hyperlax_batched_wall_s": ("hyperlax", "batched", "wall_s"),
     "hyperlax_batched_compile_s": ("hyperlax", "batched", "compile_s"),
+    "hyperlax_batched_compile_wait_s": ("hyperlax", "batched", "compile_wait_s"),
     "hyperlax_batched_on_1_device_wall_s": ("hyperlax", "batched_on_1_devices", "wall_s"),
     "hyperlax_batched_on_1_device_compile_s": ("hyperlax", "batched_on_1_devices", "compile_s"),
     "hyperlax_sequential_wall_s": ("hyperlax", "sequential", "wall_s"),
@@ -86,8 +90,11 @@ def summary(rounds: list[dict]) -> tuple[dict, dict]:
         for name, (tool, mode, figure) in FIGURES.items()
     }
     seq = lambda r: r["hyperlax"]["sequential"]["wall_s"]  # noqa: E731
-    training = [seq(r) - r["hyperlax"]["sequential"]["compile_wait_s"] for r in rounds]  # after the wait
-    median["hyperlax_sequential_training_s"] = round(statistics.median(training), 3)
+    for mode in ("sequential", "batched"):  # the wall time after the wait for the build
+        training = [r["hyperlax"][mode]["wall_s"] - r["hyperlax"][mode]["compile_wait_s"] for r in rounds]
+        median[f"hyperlax_{mode}_training_s"] = round(statistics.median(training), 3)
+    build, train = median["hyperlax_sequential_compile_wait_s"], median["hyperlax_sequential_training_s"]
+    devices = rounds[0]["hyperlax"]["batched"]["devices"]
     ratios = {
         "batched_hyperlax_over_rejax_wall": median["hyperlax_batched_wall_s"] / median["rejax_batched_wall_s"],
         "batched_on_1_device_hyperlax_over_rejax_wall": (
@@ -100,6 +107,12 @@ def summary(rounds: list[dict]) -> tuple[dict, dict]:
         "hyperlax_batched_on_1_device_over_sequential_speed": (
             median["hyperlax_sequential_wall_s"] / median["hyperlax_batched_on_1_device_wall_s"]
         ),
+        # where batched over sequential stands: its build against the sequential one's, its training
+        # against the sequential one's, and the ratio with a build as short as the sequential one's
+        # and the sequential training split evenly over the batched mode's devices
+        "hyperlax_batched_build_over_sequential_build": median["hyperlax_batched_compile_wait_s"] / build,
+        "hyperlax_sequential_training_over_batched_training": train / median["hyperlax_batched_training_s"],
+        "hyperlax_batched_over_sequential_bound": (build + train) / (build + train / devices),
     }
     rounded = lambda x: [round(v, 3) for v in x] if isinstance(x, list) else round(x, 3)  # noqa: E731
     return median, {k: rounded(v) for k, v in ratios.items()}
