@@ -11,10 +11,16 @@ import sys
 import jax
 import numpy as np
 
+import pytest
+
+from hyperlax.algos import ppo
+from hyperlax.algos.interface import lane_hparams
 from hyperlax.cli import main
 from hyperlax.run import memory
-from hyperlax.run.devices import LaneSharding, padded_lanes
+from hyperlax.run.devices import GroupedProgram, LaneSharding, LaneThreads, lanes_over, padded_lanes
+from hyperlax.run.executor import lane_advance, lane_score, lane_start
 from tests.conftest import write_recipe
+from tests.lanes import config_lane, segments_of, tiny_config
 
 
 def test_lanes_are_padded_to_split_evenly_and_auto_batches_fit_every_device():
@@ -22,12 +28,54 @@ def test_lanes_are_padded_to_split_evenly_and_auto_batches_fit_every_device():
     assert padded_lanes(3, 2, 4) == 4 and padded_lanes(3, 4, 4) == 3 and padded_lanes(3, 6, 4) == 4
     assert padded_lanes(3, 1, 1) == 3
     local = jax.local_devices()  # hyperlax made one CPU device per core
-    assert LaneSharding.for_lanes(local, 1).count == 1 and LaneSharding.for_lanes(local, 64).count == len(local)
+    assert lanes_over(local, 1).count == 1 and lanes_over(local, 64).count == len(local)
     # 5 lanes fit each device: 20 over four of them; with 3 seeds, 4 samples (12 lanes, 3 per device)
     assert memory.auto_batch_size(bytes_per_lane=100, num_seeds=1, num_samples=64, available=1000, devices=4) == 20
     assert memory.auto_batch_size(bytes_per_lane=100, num_seeds=3, num_samples=64, available=1000, devices=4) == 4
     cpu = jax.devices()[0]
     assert memory.available_bytes([cpu, cpu]) <= 0.6 * memory.available_bytes([cpu])  # host devices share the RAM
+
+
+TINY = {
+    "algorithm": {
+        "hyperparam": {"num_envs": 2, "rollout_length": 8, "update_epochs": 1, "num_minibatches": 2},
+        "network": {"actor_network": {"pre_torso": {"layer_sizes": [8]}}, "critic_network": {"pre_torso": {"layer_sizes": [8]}}},
+    },
+    "training": {"total_timesteps": 64, "num_evaluations": 1, "num_eval_episodes": 2},
+}
+
+
+def run_programs(split, segments, hparams, keys):
+    """`start`, `advance` to 32 env steps and `score`, compiled as the executor compiles them over
+    `split`'s groups: the lanes' state and returns, as NumPy arrays."""
+    lanes = keys.shape[0]
+    shapes = jax.eval_shape(jax.vmap(segments.init), hparams, keys)
+    fresh, until = np.ones(lanes, bool), np.full(lanes, 32, np.int32)
+    start = split.jit(lane_start(segments), 4).lower(shapes, hparams, keys, fresh).compile()
+    advance = split.jit(lane_advance(segments), 3).lower(shapes, hparams, until).compile()
+    score = split.jit(lane_score(segments), 1, donate=False).lower(shapes).compile()
+    state = start(jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), shapes), hparams, keys, fresh)
+    state, _, finite = advance(state, hparams, until)
+    assert np.all(finite)
+    return jax.device_get((state, score(state)))
+
+
+def test_lanes_in_threads_or_sharded_over_devices_equal_one_group():
+    local = jax.local_devices()
+    if len(local) < 2:
+        pytest.skip("needs 2 CPU devices (one per core)")
+    config = tiny_config("ppo_mlp", "gymnax.cartpole", TINY)
+    lane = config_lane(ppo.ALGORITHM, config)
+    lrs = (1e-3, 3e-3, 1e-2, 3e-4)
+    hparams = lane_hparams(ppo.ALGORITHM, [{**lane, "algorithm.hyperparam.actor_lr": lr} for lr in lrs])
+    keys = np.asarray(jax.random.split(jax.random.PRNGKey(1), len(lrs)))
+    segments = segments_of(ppo.ALGORITHM, config)
+    assert isinstance(lanes_over(local, 4), LaneThreads)  # a CPU's
+    assert isinstance(LaneThreads(local[:2]).jit(lane_score(segments), 1).lower(jax.eval_shape(jax.vmap(segments.init), hparams, keys)).compile(), GroupedProgram)
+    one = run_programs(LaneThreads(local[:1]), segments, hparams, keys)
+    for split in (LaneThreads(local[:2]), LaneSharding(local[:2])):
+        for got, want in zip(jax.tree.leaves(run_programs(split, segments, hparams, keys)), jax.tree.leaves(one)):
+            np.testing.assert_allclose(got, want, rtol=0, atol=1e-6, err_msg=type(split).__name__)
 
 
 def after_import(code: str, xla_flags: str, platforms: str = "cpu", num_cpu_devices: str | None = None) -> str:

@@ -1,12 +1,15 @@
-"""The local devices a sweep runs on, and a unit's lane axis sharded over them.
+"""The local devices a sweep runs on, and a unit's lanes split over them.
 
 `--devices all|N` takes the first N local devices of the default backend (all by default; on a CPU,
 hyperlax/__init__.py makes one CPU device per core). A unit's lanes (samples x seeds) are split
-evenly over as many of them as it has lanes with `jax.shard_map`: each device runs the unit's
-vmapped programs on its own lanes, so the work that only some lanes need (`lax.pmax` over the lanes)
-is decided per device, and a lane computes what it computes on one device. The lane count is
-padded up until it divides evenly; padded lanes repeat the last sample and are dropped, like
-every padded lane. On one device the programs compile as they are.
+evenly into one group per device, no more groups than lanes (`lanes_over`). On an accelerator the
+lane axis is sharded over the devices with `jax.shard_map` (`LaneSharding`); on a CPU, whose devices
+are the host's cores and share its memory, one program compiled for a group runs every group at
+once, each on a thread of its own (`LaneThreads`). Either way each group runs the unit's vmapped
+programs on its own lanes, so the work that only some lanes need (`lax.pmax` over the lanes) is
+decided per group, and a lane computes what it computes in a group of one. The lane count is
+padded up until it divides evenly; padded lanes repeat the last sample and are dropped, like every
+padded lane. With one group the programs compile as they are.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from __future__ import annotations
 import math
 import platform
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -62,17 +67,24 @@ def padded_lanes(lanes: int, num_seeds: int, count: int) -> int:
     return -(-lanes // step) * step
 
 
+def lanes_over(devices: Sequence[jax.Device], lanes: int) -> LaneSharding | LaneThreads:
+    """`lanes` lanes split over the first of `devices`, no more of them than there are lanes: in
+    threads on a CPU, sharded elsewhere."""
+    chosen = devices[: max(1, min(len(devices), lanes))]
+    return LaneThreads(chosen) if chosen[0].platform == "cpu" else LaneSharding(chosen)
+
+
+def copy_lanes(state: Any, source: jax.Array) -> Any:
+    """Each lane takes the state of lane `source`."""
+    return jax.tree.map(lambda x: x[source], state)
+
+
 class LaneSharding:
     """A unit's programs compiled over the devices, its lanes split evenly between them."""
 
     def __init__(self, devices: Sequence[jax.Device]):
         self.devices = list(devices)
         self.mesh = Mesh(np.asarray(self.devices), (AXIS,))
-
-    @classmethod
-    def for_lanes(cls, devices: Sequence[jax.Device], lanes: int) -> LaneSharding:
-        """Over the first of `devices`, no more of them than there are `lanes`."""
-        return cls(devices[: max(1, min(len(devices), lanes))])
 
     @property
     def count(self) -> int:
@@ -93,13 +105,90 @@ class LaneSharding:
         return jax.jit(mapped, donate_argnums=donated, in_shardings=(sharded,) * num_args, out_shardings=sharded)
 
     def jit_copy(self) -> Callable:
-        """`jax.jit` of `(state, source) -> state` (state donated): each lane takes the state of lane
-        `source`, a gather over every device's lanes."""
-        copy = lambda state, source: jax.tree.map(lambda x: x[source], state)  # noqa: E731
+        """`jax.jit` of `copy_lanes` (state donated): a gather over every device's lanes."""
         if self.count == 1:
-            return jax.jit(copy, donate_argnums=0)
+            return jax.jit(copy_lanes, donate_argnums=0)
         sharded = NamedSharding(self.mesh, PartitionSpec(AXIS))
         return jax.jit(
-            copy, donate_argnums=0, in_shardings=(sharded, NamedSharding(self.mesh, PartitionSpec())),
+            copy_lanes, donate_argnums=0, in_shardings=(sharded, NamedSharding(self.mesh, PartitionSpec())),
             out_shardings=sharded,
         )
+
+
+class LaneThreads:
+    """A unit's programs on a CPU: compiled once for one group of lanes, on the default device, and
+    run on every group at once, one thread each (one XLA:CPU program keeps about one core busy).
+    Compared with sharding the lanes over the CPU devices, a unit's build skips SPMD partitioning
+    (docs/speed.md: "Lane groups in threads"), and the training keeps its pace."""
+
+    def __init__(self, devices: Sequence[jax.Device]):
+        self.devices = list(devices)
+
+    @property
+    def count(self) -> int:
+        return len(self.devices)
+
+    def jit(self, lanes_fn: Callable, num_args: int, donate: bool = True) -> Any:
+        """`jax.jit` of `lanes_fn(state, *lane_args)` (`num_args` arguments, each with a leading lane
+        axis; the state donated unless `donate` is false) for one group; with several groups, lowered
+        for one and compiled to a `GroupedProgram` (nothing donated: a group's inputs may be views of
+        the caller's arrays)."""
+        if self.count == 1:
+            return jax.jit(lanes_fn, donate_argnums=0 if donate else ())
+        return InGroups(jax.jit(lanes_fn), self.count)
+
+    def jit_copy(self) -> Callable:
+        """`jax.jit` of `copy_lanes` (state donated), over every lane."""
+        return jax.jit(copy_lanes, donate_argnums=0)
+
+
+class InGroups:
+    """A jitted function of lanes, to lower for one of `count` equal groups of them."""
+
+    def __init__(self, jitted: Any, count: int):
+        self.jitted, self.count = jitted, count
+
+    def lower(self, *shapes: Any) -> GroupLowered:
+        """Lower for the first group of lanes of these shapes."""
+        group = lambda s: jax.ShapeDtypeStruct((s.shape[0] // self.count, *s.shape[1:]), s.dtype)  # noqa: E731
+        return GroupLowered(self.jitted.lower(*jax.tree.map(group, shapes)), self.count)
+
+
+class GroupLowered:
+    """One group's lowered program; `compile` gives the `GroupedProgram` that runs every group."""
+
+    def __init__(self, lowered: Any, count: int):
+        self.lowered, self.count = lowered, count
+
+    def as_text(self) -> str:
+        return self.lowered.as_text()
+
+    def compile(self, compiler_options: dict[str, Any] | None = None) -> GroupedProgram:
+        return GroupedProgram(self.lowered.compile(compiler_options=compiler_options), self.count)
+
+
+@lru_cache
+def _threads(count: int) -> ThreadPoolExecutor:
+    """The threads that run `count` groups of lanes at once, shared by every such program."""
+    return ThreadPoolExecutor(count, thread_name_prefix="hyperlax-lanes")
+
+
+class GroupedProgram:
+    """A program compiled for one group of lanes, called on whole lane axes: it runs the `count`
+    groups at once, one thread each, and gives their results joined as NumPy arrays."""
+
+    def __init__(self, compiled: Any, count: int):
+        self.compiled, self.count = compiled, count
+
+    def memory_analysis(self) -> Any:
+        """XLA's memory plan of one group."""
+        return self.compiled.memory_analysis()
+
+    def __call__(self, *args: Any) -> Any:
+        host = jax.tree.map(np.asarray, args)
+        size = jax.tree.leaves(host)[0].shape[0] // self.count
+
+        def run(group: int) -> Any:
+            return jax.device_get(self.compiled(*jax.tree.map(lambda x: x[group * size : (group + 1) * size], host)))
+
+        return jax.tree.map(lambda *parts: np.concatenate(parts), *_threads(self.count).map(run, range(self.count)))

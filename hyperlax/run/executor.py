@@ -12,9 +12,9 @@ batch or position. A structure's array sizes (`extents`, the largest paddable va
 sweep's samples of that structure) are fixed when it compiles. Told the units to come
 (`compile_ahead`), it compiles their programs on a background thread while earlier units train.
 Padded lanes repeat the last real sample and are dropped from the output; over several devices
-the lane axis is sharded (run/devices.py) and padded to split evenly. A lane whose parameters or
-evaluation become non-finite is diverged: its returns are NaN from that milestone on; the other
-lanes are unaffected. The caller hears each segment's evaluations and each sample's end
+the lanes split into a group per device (run/devices.py), padded to split evenly. A lane whose
+parameters or evaluation become non-finite is diverged: its returns are NaN from that milestone on;
+the other lanes are unaffected. The caller hears each segment's evaluations and each sample's end
 (`Hooks`), and may give a pool further samples as its lanes free.
 """
 
@@ -41,7 +41,7 @@ from hyperlax.envs import EnvSpec
 from hyperlax.plan import Unit
 from hyperlax import store
 from hyperlax.run import checkpoint, compile_cache, pbt
-from hyperlax.run.devices import LaneSharding, padded_lanes
+from hyperlax.run.devices import LaneSharding, LaneThreads, lanes_over, padded_lanes
 from hyperlax.run.pool import DIVERGED, FINISHED, RUNNING, STOPPED, Pool
 from hyperlax.errors import OutOfMemoryError
 from hyperlax.run.memory import MiB, is_out_of_memory
@@ -193,9 +193,9 @@ class Executor:
         for key in [key for key in self.ahead if key[0] == structure]:
             self.ahead.pop(key).cancel()
 
-    def sharding(self, unit: Unit) -> LaneSharding:
-        """The devices the unit's lanes are sharded over: as many as it has lanes, at most all."""
-        return LaneSharding.for_lanes(self.devices, unit.lanes * self.num_seeds)
+    def sharding(self, unit: Unit) -> LaneSharding | LaneThreads:
+        """The devices the unit's lanes are split over: as many as it has lanes, at most all."""
+        return lanes_over(self.devices, unit.lanes * self.num_seeds)
 
     def compile_ahead(self, units: Sequence[tuple[Unit, Sequence[dict[str, Any]]]]) -> None:
         """Compile, in order on a background thread, the programs these units (with their samples)
@@ -579,7 +579,7 @@ def lane_start(segments: Segments) -> Callable:
 
     A loop over the lanes, each under a `cond`: a kept lane runs no `init`, no lane's state is
     copied, and `init` runs lane by lane, not vmapped (a batched LAPACK call, the QR of an orthogonal
-    init, deadlocks jaxlib 0.10's CPU thread pool when several CPU devices run it at once). The
+    init, deadlocks jaxlib 0.10's CPU thread pool when several CPU programs run it at once). The
     barrier keeps XLA from fusing `init` into the write, where it rounds a few values (SAC's critic
     kernels) an ulp away from a lane started alone."""
 
