@@ -148,7 +148,7 @@ class Executor:
     ):
         """`extents` maps each unit structure to the array sizes it compiles with; every
         `checkpoint_every` segments (0: never) a unit's lanes are saved under its batch directory,
-        tagged with the sweep's `fingerprint`; a unit's lanes are sharded over as many of `devices`
+        tagged with the sweep's `fingerprint`; a unit's lanes are split over as many of `devices`
         (default: the first local device) as it has lanes."""
         self.algo, self.base_config, self.env = algo, base_config, env
         self.num_seeds, self.seed, self.extents = num_seeds, seed, extents
