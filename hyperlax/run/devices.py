@@ -75,7 +75,7 @@ def lanes_over(devices: Sequence[jax.Device], lanes: int) -> LaneSharding | Lane
 
 
 def copy_lanes(state: Any, source: jax.Array) -> Any:
-    """Each lane takes the state of lane `source`."""
+    """The lanes `source` of every leaf: lane i takes the state of lane `source[i]`."""
     return jax.tree.map(lambda x: x[source], state)
 
 

@@ -41,7 +41,7 @@ from hyperlax.envs import EnvSpec
 from hyperlax.plan import Unit
 from hyperlax import store
 from hyperlax.run import checkpoint, compile_cache, pbt
-from hyperlax.run.devices import LaneSharding, LaneThreads, lanes_over, padded_lanes
+from hyperlax.run.devices import LaneSharding, LaneThreads, copy_lanes, lanes_over, padded_lanes
 from hyperlax.run.pool import DIVERGED, FINISHED, RUNNING, STOPPED, Pool
 from hyperlax.errors import OutOfMemoryError
 from hyperlax.run.memory import MiB, is_out_of_memory
@@ -56,7 +56,7 @@ def lane_key(seed: jax.Array, sample_id: jax.Array, seed_index: jax.Array) -> ja
 
 # Compiled once per shape: applied op by op, these would compile a small program per operation.
 lane_keys = jax.jit(jax.vmap(lane_key, in_axes=(None, 0, 0)))
-take_lanes = jax.jit(lambda tree, lanes: jax.tree.map(lambda x: x[lanes], tree))
+take_lanes = jax.jit(copy_lanes)
 
 
 def config_for(base_config: dict[str, Any], sample: dict[str, Any]) -> dict[str, Any]:
